@@ -1,0 +1,147 @@
+"""Build the course: percent-script sources → instructor notebooks → student notebooks.
+
+The true source of a lab is ``solutions/<lab>/<lab>.py``, a jupytext *percent* script (reviewable
+as a diff, no outputs). Cells are marked with tags in their header::
+
+    # %% tags=["locked"] grade_id="setup"      read-only code (nbgrader locked cell)
+    # %% tags=["solution"] grade_id="q1"       answer cell (### BEGIN/END SOLUTION inside)
+    # %% tags=["tests"] grade_id="test_q1"      autograded test; points come from the LabSpec
+    # %% [markdown] tags=["manual"] grade_id="why"   written answer, graded by hand
+
+``build_lab`` writes ``solutions/<lab>/<lab>.ipynb`` (nbgrader's source notebook) and then runs the
+real ``nbgrader generate_assignment`` to produce ``labs/<lab>/<lab>.ipynb``. Everything is
+deterministic (cell ids come from grade ids and positions), so a rebuild into a temporary
+directory must reproduce the committed files byte for byte — ``tests/test_build.py`` checks it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from autograder.labs import all_labs, get_lab
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+_ROLES = {
+    "locked": dict(grade=False, solution=False, locked=True),
+    "solution": dict(grade=False, solution=True, locked=False),
+    "tests": dict(grade=True, solution=False, locked=True),
+    "manual": dict(grade=True, solution=True, locked=False),
+}
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def source_path(lab_id: str, root: Path = ROOT) -> Path:
+    return root / "solutions" / lab_id / f"{lab_id}.py"
+
+
+def instructor_notebook(lab_id: str, root: Path = ROOT) -> nbformat.NotebookNode:
+    """Read the percent script and give every cell its nbgrader metadata and a stable id."""
+    spec = get_lab(lab_id)
+    src = source_path(lab_id, root)
+    if not src.exists():
+        raise BuildError(f"Expected the lab source at {src}. Received: no such file")
+    nb = jupytext.read(src, fmt="py:percent")
+    seen: set[str] = set()
+    graded = {q.grade_id: q.points for q in spec.questions}
+    graded_in_nb: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata
+        for jupytext_key in ("lines_to_next_cell", "cell_marker", "title"):
+            meta.pop(jupytext_key, None)
+        tags = list(meta.pop("tags", []))
+        grade_id = meta.pop("grade_id", None)
+        roles = [t for t in tags if t in _ROLES]
+        cell.id = grade_id or f"{cell.cell_type[:2]}{index:03d}"
+        if cell.id in seen:
+            raise BuildError(f"{src}: duplicate grade_id {cell.id!r}")
+        seen.add(cell.id)
+        if not roles:
+            if grade_id:
+                raise BuildError(f"{src}: cell {grade_id!r} has a grade_id but no role tag")
+            continue
+        if len(roles) > 1 or not grade_id:
+            raise BuildError(f"{src}: cell {index} needs one role tag and a grade_id; got {tags}")
+        role = roles[0]
+        nbg = {"schema_version": 3, "grade_id": grade_id, "task": False, **_ROLES[role]}
+        if role == "tests":
+            if grade_id not in graded:
+                raise BuildError(
+                    f"{src}: test cell {grade_id!r} has no question in the LabSpec. "
+                    f"Expected one of {sorted(graded)}"
+                )
+            nbg["points"] = graded[grade_id]
+            graded_in_nb.add(grade_id)
+        elif role == "manual":
+            if grade_id not in spec.manual:
+                raise BuildError(f"{src}: manual cell {grade_id!r} missing from LabSpec.manual")
+            nbg["points"] = spec.manual[grade_id]
+        meta["nbgrader"] = dict(sorted(nbg.items()))
+        if tags := [t for t in tags if t not in _ROLES]:
+            meta["tags"] = tags
+    missing = sorted(set(graded) - graded_in_nb)
+    if missing:
+        raise BuildError(f"{src}: the LabSpec grades {missing} but the notebook has no such test cell")
+    nb.metadata = {
+        "kernelspec": KERNELSPEC,
+        "language_info": {"name": "python"},
+        "autograder": {"lab": lab_id},
+    }
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(nb) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def generate_student(lab_id: str, course: Path, out_dir: Path) -> None:
+    """Run the real ``nbgrader generate_assignment`` on a copy of the course, collect the release."""
+    env = dict(os.environ)
+    # nbgrader shells out to `alembic`: the venv's bin/ must be on PATH even when not activated.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    cmd = [
+        sys.executable, "-m", "nbgrader", "generate_assignment", lab_id, "--force",
+        "--CourseDirectory.root=" + str(course),
+        "--CourseDirectory.db_url=sqlite:///" + str(course / "gradebook.db"),
+        "--log-level=ERROR",
+    ]
+    proc = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"nbgrader generate_assignment {lab_id} failed:\n{proc.stdout}\n{proc.stderr}")
+    release = course / "labs" / lab_id
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    shutil.copytree(release, out_dir)
+
+
+def build(lab_ids: list[str] | None = None, root: Path = ROOT, out_root: Path | None = None) -> list[Path]:
+    """Build the given labs (default: all) into ``out_root`` (default: the project itself)."""
+    out_root = out_root or root
+    lab_ids = lab_ids or list(all_labs())
+    written = []
+    with tempfile.TemporaryDirectory(prefix="course-") as tmp:
+        course = Path(tmp)
+        shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+        for lab_id in lab_ids:
+            lab_id = get_lab(lab_id).lab_id
+            nb = instructor_notebook(lab_id, root)
+            src_nb = out_root / "solutions" / lab_id / f"{lab_id}.ipynb"
+            write_notebook(nb, src_nb)
+            write_notebook(nb, course / "solutions" / lab_id / f"{lab_id}.ipynb")
+            generate_student(lab_id, course, out_root / "labs" / lab_id)
+            written += [src_nb, out_root / "labs" / lab_id / f"{lab_id}.ipynb"]
+    return written

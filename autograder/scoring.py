@@ -1,0 +1,62 @@
+"""Turn a lab's questions and a folder of answer files into a ``LabResult``.
+
+This is the only place a score is decided. It runs in the grader's fresh process (see
+``rescore.py``) and, for the student's self-check, inside their kernel — the same code both times,
+so what a student sees in JupyterLab is what the grader gives (hidden tests aside).
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from autograder.answers import AnswerError
+from autograder.results import LabResult, TestResult
+from autograder.spec import GradeContext, LabSpec, NotAttempted, Question, Verdict
+
+
+def judge(question: Question, ctx: GradeContext) -> Verdict:
+    """Grade one question; any failure of the grading itself becomes an ``error`` verdict."""
+    try:
+        verdict = question.grade(ctx)
+    except NotAttempted as exc:
+        return Verdict(False, str(exc), status="failed")
+    except AnswerError as exc:
+        return Verdict(False, f"unusable answer: {exc}", status="error")
+    except Exception as exc:  # noqa: BLE001 - a crash in grading is a verdict, never a crash
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return Verdict(
+            False,
+            f"could not grade `{question.name}`: {type(exc).__name__}: {exc} "
+            f"(at {where.name}:{where.lineno})",
+            status="error",
+        )
+    if not isinstance(verdict, Verdict):
+        return Verdict(False, f"grader bug: {question.name} returned {type(verdict).__name__}", status="error")
+    return verdict
+
+
+def to_test_result(question: Question, verdict: Verdict) -> TestResult:
+    status = verdict.status or ("passed" if verdict.passed else "failed")
+    return TestResult(
+        name=question.grade_id,
+        score=round(question.points * verdict.credit, 4),
+        max_score=float(question.points),
+        status=status,
+        output=verdict.message,
+        hidden=question.hidden,
+    )
+
+
+def score_lab(spec: LabSpec, answers_dir, seed: int | None = None, public_only: bool = False) -> LabResult:
+    """Every question of ``spec`` judged on the answers in ``answers_dir``."""
+    ctx = GradeContext(answers_dir, seed)
+    result = LabResult(lab=spec.lab_id)
+    for question in spec.questions:
+        if public_only and question.hidden:
+            continue
+        result.tests.append(to_test_result(question, judge(question, ctx)))
+    result.total()
+    accuracy = ctx.__dict__.get("accuracy")
+    if accuracy is not None:
+        result.accuracy = round(float(accuracy), 6)
+    return result
