@@ -28,8 +28,8 @@ class AnswerError(ValueError):
 
 
 def _is_model(value) -> bool:
-    return type(value).__module__.startswith("keras") or hasattr(value, "get_config") and hasattr(
-        value, "save"
+    return (
+        type(value).__module__.startswith("keras") or hasattr(value, "get_config") and hasattr(value, "save")
     )
 
 
@@ -43,7 +43,9 @@ def _plain_array(key: str, value) -> np.ndarray:
         else:
             arr = np.array(value)
     except Exception as exc:  # noqa: BLE001 - any student object may fail to convert
-        raise AnswerError(f"Expected a number or an array for `{key}`. Received: {type(value).__name__} ({exc})") from exc
+        raise AnswerError(
+            f"Expected a number or an array for `{key}`. Received: {type(value).__name__} ({exc})"
+        ) from exc
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise AnswerError(
             f"Expected numbers for `{key}`. Received: an array of dtype {arr.dtype} "

@@ -114,7 +114,12 @@ def generate_student(lab_id: str, course: Path, out_dir: Path) -> None:
     # nbgrader shells out to `alembic`: the venv's bin/ must be on PATH even when not activated.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     cmd = [
-        sys.executable, "-m", "nbgrader", "generate_assignment", lab_id, "--force",
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        lab_id,
+        "--force",
         "--CourseDirectory.root=" + str(course),
         "--CourseDirectory.db_url=sqlite:///" + str(course / "gradebook.db"),
         "--log-level=ERROR",

@@ -60,7 +60,9 @@ class Lab:
                 answer = answer()
             except NotImplementedError:
                 self.results[name] = False
-                raise CheckFailed(f"{label}: not attempted yet — replace `raise NotImplementedError()`") from None
+                raise CheckFailed(
+                    f"{label}: not attempted yet — replace `raise NotImplementedError()`"
+                ) from None
             except NameError as exc:
                 self.results[name] = False
                 raise CheckFailed(f"{label}: not attempted yet — {exc} (run the cells above first)") from None

@@ -107,8 +107,7 @@ def verify_mnist(path: str | os.PathLike) -> CheckReport:
             missing = [k for k in _ARRAYS if k not in data.files]
             if missing:
                 report.lines.append(
-                    f"Expected arrays {list(_ARRAYS)}. Received: {sorted(data.files)} "
-                    f"(missing {missing})"
+                    f"Expected arrays {list(_ARRAYS)}. Received: {sorted(data.files)} (missing {missing})"
                 )
                 return report
             bad = False
@@ -124,9 +123,7 @@ def verify_mnist(path: str | os.PathLike) -> CheckReport:
                     problems.append(f"labels in 0..9 vs received {arr.min()}..{arr.max()}")
                 if not problems:
                     digest = hashlib.sha256(arr.tobytes()).hexdigest()
-                    if digest not in want["sha256"] and file_digest not in manifest[
-                        "file_sha256"
-                    ].values():
+                    if digest not in want["sha256"] and file_digest not in manifest["file_sha256"].values():
                         problems.append(f"content digest {want['sha256'][0][:12]}… vs {digest[:12]}…")
                 if problems:
                     bad = True
@@ -185,9 +182,7 @@ def find_mnist(path: str | os.PathLike | None = None, download: bool = True) -> 
                 )
             return candidate
         if why in ("path argument", f"${ENV_VAR}"):
-            raise DatasetError(
-                f"Expected an MNIST file at {candidate} (from {why}). Received: no such file."
-            )
+            raise DatasetError(f"Expected an MNIST file at {candidate} (from {why}). Received: no such file.")
     if not download:
         raise DatasetError("MNIST not found. Searched:\n  " + "\n  ".join(searched))
     dest = candidate_paths()[-1][1]

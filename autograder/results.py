@@ -51,7 +51,7 @@ class LabResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LabResult":
+    def from_dict(cls, data: dict) -> LabResult:
         tests = [TestResult(**t) for t in data.get("tests", [])]
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "tests"}
         return cls(tests=tests, **fields)
@@ -91,7 +91,7 @@ class SubmissionResult:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SubmissionResult":
+    def from_dict(cls, data: dict) -> SubmissionResult:
         if "labs" not in data:  # a single lab's object
             return cls(labs=[LabResult.from_dict(data)], submission=data.get("submission", ""))
         return cls(

@@ -31,7 +31,9 @@ def judge(question: Question, ctx: GradeContext) -> Verdict:
             status="error",
         )
     if not isinstance(verdict, Verdict):
-        return Verdict(False, f"grader bug: {question.name} returned {type(verdict).__name__}", status="error")
+        return Verdict(
+            False, f"grader bug: {question.name} returned {type(verdict).__name__}", status="error"
+        )
     return verdict
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -58,7 +58,7 @@ class Question:
     name: str
     points: float
     description: str
-    grade: Callable[["GradeContext"], Verdict]
+    grade: Callable[[GradeContext], Verdict]
     hidden: bool = False  # True: the test cell is a hidden test (stripped from the student copy)
     needs: tuple[str, ...] = ()  # extra answers read besides ``name``
 
@@ -118,9 +118,7 @@ class GradeContext:
         data = self._cache[name]
         if key not in data:
             present = sorted(k for k in data if k != "__models__")
-            raise _answers.AnswerError(
-                f"Expected `{key}` in answer `{name}`. Received: keys {present}"
-            )
+            raise _answers.AnswerError(f"Expected `{key}` in answer `{name}`. Received: keys {present}")
         return data[key]
 
     def hidden_case(self, name: str) -> np.random.Generator:

@@ -1,0 +1,187 @@
+"""``python -m autograder …`` — a thin argparse layer over the Python API.
+
+Commands: ``grade``, ``check``, ``batch``, ``data check``, ``build``, ``labs``, ``report``,
+``gradescope-bundle``, ``github-workflow``. Exit codes: 0 whenever a result was produced
+(whatever the score); 1 when ``--fail-under`` is not met; 2 for bad usage or when no result
+could be produced at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from autograder import sandbox
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _options(args, public_only: bool = False):
+    from autograder.pipeline import Options
+
+    limits = sandbox.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout)
+    return Options(
+        sandbox=not args.no_sandbox,
+        limits=limits,
+        hidden_seed=args.hidden_seed,
+        lab=args.lab,
+        public_only=public_only,
+    )
+
+
+def _add_grading_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help="a notebook, or a directory with one student's notebooks")
+    p.add_argument("--lab", help="lab id (default: detected from the notebook)")
+    p.add_argument("--format", default="text", choices=["text", "json", "gradescope", "junit", "markdown"])
+    p.add_argument("--output", help="write the report here (atomically) instead of stdout")
+    p.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        metavar="SCORE",
+        help="exit 1 when the total score is below SCORE",
+    )
+    p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
+    p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
+    p.add_argument("--hidden-seed", type=int, default=7919, help="seed of the hidden test inputs")
+    p.add_argument(
+        "--hidden-visibility",
+        default="after_published",
+        choices=["hidden", "after_due_date", "after_published", "visible"],
+        help="Gradescope visibility of hidden tests",
+    )
+
+
+def cmd_grade(args, public_only: bool = False) -> int:
+    from autograder.pipeline import grade_path
+    from autograder.reporters import FORMATS
+
+    result = grade_path(args.path, _options(args, public_only))
+    text = FORMATS[args.format](result, hidden_visibility=args.hidden_visibility)
+    _write(text, args.output)
+    if args.output and args.format != "text":
+        sys.stderr.write(FORMATS["text"](result, detail=False))
+    if not result.labs:
+        return 2
+    if args.fail_under is not None and result.score < args.fail_under:
+        sys.stderr.write(f"score {result.score:g} is below --fail-under {args.fail_under:g}\n")
+        return 1
+    return 0
+
+
+def cmd_data_check(args) -> int:
+    from autograder.mnist import DatasetError, find_mnist, verify_mnist
+
+    try:
+        path = Path(args.path) if args.path else find_mnist(download=False)
+    except DatasetError as exc:
+        print(f"MNIST: not found\n{exc}")
+        return 1
+    report = verify_mnist(path)
+    print(f"MNIST: {path}")
+    for line in report.lines:
+        print(f"  {line}")
+    print(
+        "OK: verified by " + ("file digest" if report.how == "digest" else "per-array digests")
+        if report.ok
+        else "FAILED: this is not a valid MNIST file (it was not modified)"
+    )
+    return 0 if report.ok else 1
+
+
+def cmd_build(args) -> int:
+    from autograder.build import build
+
+    for path in build(args.labs or None):
+        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    return 0
+
+
+def cmd_labs(args) -> int:
+    from autograder.labs import all_labs
+
+    for lab_id, spec in all_labs().items():
+        hidden = sum(q.hidden for q in spec.questions)
+        print(
+            f"{lab_id:28s} {spec.max_score:5g} pts  {len(spec.questions):2d} tests ({hidden} hidden)  {spec.title}"
+        )
+    return 0
+
+
+def cmd_report(args) -> int:
+    from autograder.reporters import FORMATS
+    from autograder.results import SubmissionResult
+
+    data = json.loads(Path(args.result).read_text())
+    _write(FORMATS[args.format](SubmissionResult.from_dict(data)), args.output)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("grade", help="grade a submission (sandboxed, hidden tests included)")
+    _add_grading_args(p)
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("check", help="a student's self-check: public checks only, sandboxed")
+    _add_grading_args(p)
+    p.set_defaults(func=lambda a: cmd_grade(a, public_only=True))
+    p = sub.add_parser("data", help="dataset commands")
+    dsub = p.add_subparsers(dest="data_command", required=True)
+    d = dsub.add_parser("check", help="verify an MNIST file (default: the one the loader finds)")
+    d.add_argument("path", nargs="?")
+    d.set_defaults(func=cmd_data_check)
+    p = sub.add_parser("build", help="regenerate instructor and student notebooks from the sources")
+    p.add_argument("labs", nargs="*")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("labs", help="list the labs")
+    p.set_defaults(func=cmd_labs)
+    p = sub.add_parser("report", help="render a saved JSON result in another format")
+    p.add_argument("result")
+    p.add_argument(
+        "--format", default="markdown", choices=["text", "json", "gradescope", "junit", "markdown"]
+    )
+    p.add_argument("--output")
+    p.set_defaults(func=cmd_report)
+    _add_optional(sub)
+    return parser
+
+
+def _add_optional(sub) -> None:
+    """Commands living in their own modules (batch, bundles) register themselves here."""
+    for module in ("autograder.batch", "autograder.bundles"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyError as exc:
+        print(f"error: {str(exc).strip(chr(34))}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

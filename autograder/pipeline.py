@@ -1,0 +1,435 @@
+"""Grade a submission: one explicit, ordered list of small steps.
+
+Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS``):
+
+1. ``read``      — parse and validate with nbformat. A broken file is a *verdict*, not a crash.
+2. ``identify``  — which lab (``--lab`` overrides; a notebook of another lab is refused).
+3. ``restore``   — locked and test cells from the instructor source, hidden tests injected,
+                   student answer cells kept; deviations become notes.
+4. ``prepare``   — a fresh private work directory holding only the restored notebook (no stale
+                   ``answers/`` from the student: answers must come from executing the notebook).
+5. ``execute``   — a real Jupyter kernel inside the bubblewrap sandbox, with time/output limits.
+6. ``collect``   — copy only regular ``answers/*.npz|*.keras`` files, size-capped, out of the
+                   work directory into a grader-owned one. Nothing else leaves the sandbox.
+7. ``rescore``   — one fresh Python process (sandboxed too) judges every lab's collected answers.
+8. ``report``    — attach cell problems (timeouts, kernel deaths, network refusals) to the tests
+                   they affected; every lab ends with a ``LabResult``.
+
+Ordering rules: ``restore`` must follow ``identify`` (it needs the lab's source) and precede
+``execute`` (the student's copy of a test cell never runs); ``collect`` must follow ``execute``
+and precede ``rescore`` (the re-scorer never sees the work directory, so a student process still
+writing there changes nothing); ``rescore`` runs after *all* notebooks so TensorFlow is imported
+once; a step that sets a verdict ends that notebook's steps, but ``report`` always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import notebook_io
+from autograder import sandbox as sb
+from autograder.labs import get_lab
+from autograder.mnist import DatasetError, find_mnist
+from autograder.results import LabResult, SubmissionResult, TestResult
+from autograder.spec import LabSpec
+
+DEFAULT_HIDDEN_SEED = 7919
+_ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
+NETWORK_ERRORS = (
+    "Network is unreachable",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "No address associated",
+    "Connection refused",
+    "URLError",
+    "gaierror",
+)
+
+
+@dataclass
+class Options:
+    sandbox: bool = True
+    limits: sb.Limits = field(default_factory=sb.Limits)
+    hidden_seed: int = DEFAULT_HIDDEN_SEED
+    lab: str | None = None
+    public_only: bool = False  # `check`: students see public checks only
+    mnist: Path | None = None
+
+
+@dataclass
+class Job:
+    """The state of one notebook as it moves through the steps."""
+
+    path: Path
+    options: Options
+    scratch: Path
+    result: LabResult = None
+    nb: nbformat.NotebookNode | None = None
+    spec: LabSpec | None = None
+    to_run: nbformat.NotebookNode | None = None
+    workdir: Path | None = None
+    run_report: dict = field(default_factory=dict)
+    answers: Path | None = None
+    done: bool = False
+
+    def verdict(self, message: str) -> None:
+        self.result.errors.append(message)
+        self.done = True
+
+
+# ---------------------------------------------------------------- per-notebook steps
+def step_read(job: Job) -> None:
+    try:
+        job.nb = notebook_io.read_submission(job.path)
+    except notebook_io.SubmissionError as exc:
+        job.verdict(str(exc))
+
+
+def step_identify(job: Job) -> None:
+    found = notebook_io.identify_lab(job.nb, job.path)
+    wanted = job.options.lab
+    try:
+        if wanted:
+            job.spec = get_lab(wanted)
+            if found and found != job.spec.lab_id:
+                job.verdict(
+                    f"wrong lab: Expected a notebook for {job.spec.lab_id}. Received: {job.path.name}, "
+                    f"which is {found}"
+                )
+        else:
+            job.spec = notebook_io.lab_for(job.path, job.nb, None)
+    except (notebook_io.SubmissionError, KeyError) as exc:
+        job.verdict(str(exc).strip('"'))
+    if job.spec is not None:
+        job.result.lab = job.spec.lab_id
+
+
+def step_restore(job: Job) -> None:
+    job.to_run, notes = notebook_io.restore(job.nb, job.spec)
+    job.result.notes.extend(notes)
+
+
+def step_prepare(job: Job) -> None:
+    job.workdir = job.scratch / f"work-{job.spec.lab_id}"
+    job.workdir.mkdir(parents=True)
+    nbformat.write(job.to_run, job.workdir / job.spec.notebook)
+
+
+def _mnist_path(options: Options) -> Path | None:
+    if options.mnist is not None:
+        return options.mnist
+    try:
+        return find_mnist(download=False)
+    except DatasetError:
+        return None
+
+
+def step_execute(job: Job) -> None:
+    opts, limits = job.options, job.options.limits
+    env = {"AUTOGRADER_HIDDEN_SEED": str(opts.hidden_seed)}
+    runner = [
+        sys.executable,
+        "-m",
+        "autograder.runner",
+        job.spec.notebook,
+        ".executed.ipynb",
+        "--cell-seconds",
+        str(limits.cell_seconds),
+        "--output-bytes",
+        str(limits.output_bytes),
+        "--report-fd",
+    ]
+    mnist = _mnist_path(opts)
+    report_file = tempfile.TemporaryFile(dir=job.scratch)
+    runner.append(str(report_file.fileno()))
+    if opts.sandbox:
+        uid = sb.sandbox_uid() if os.geteuid() == 0 else None
+        sb.prepare_workdir(job.workdir, uid)
+        argv = sb.build_command(runner, job.workdir, mnist=mnist, uid=uid, env=env)
+        cwd, run_env = None, None
+    else:
+        argv, cwd = runner, job.workdir
+        run_env = {**os.environ, **env, "MPLBACKEND": "Agg"}
+        if mnist is not None:
+            run_env["AUTOGRADER_MNIST"] = str(mnist)
+        job.result.notes.append("graded WITHOUT the sandbox (--no-sandbox): student code ran unisolated")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=run_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=(report_file.fileno(),),
+        preexec_fn=sb.preexec_for(limits),
+    )
+    try:
+        _, stderr = proc.communicate(timeout=limits.notebook_seconds)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        stderr = b""
+        job.result.errors.append(
+            f"the notebook exceeded the {limits.notebook_seconds:g} s total time limit and was stopped"
+        )
+    job.result.execution_time = round(time.monotonic() - started, 3)
+    report_file.seek(0)
+    raw = report_file.read(4 << 20)
+    try:
+        job.run_report = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        job.run_report = {}
+    if not job.run_report and not job.result.errors:
+        tail = (stderr or b"").decode(errors="replace").strip().splitlines()[-3:]
+        job.result.errors.append("the notebook could not be executed: " + (" | ".join(tail) or "no report"))
+    if job.run_report.get("fatal"):
+        job.result.errors.append(f"the notebook could not be executed: {job.run_report['fatal']}")
+    _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def step_collect(job: Job) -> None:
+    limits = job.options.limits
+    job.answers = job.scratch.parent / "collected" / job.spec.lab_id
+    job.answers.mkdir(parents=True)
+    source = job.workdir / "answers"
+    if not source.is_dir() or source.is_symlink():
+        return
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        if entry.is_symlink():
+            job.result.notes.append(f"answers/{entry.name} is a symbolic link: ignored")
+            continue
+        if not entry.is_file(follow_symlinks=False) or not _ANSWER_FILE.match(entry.name):
+            continue
+        if entry.stat(follow_symlinks=False).st_size > limits.artifact_bytes:
+            job.result.notes.append(
+                f"answers/{entry.name} is larger than {limits.artifact_bytes >> 20} MiB: ignored"
+            )
+            continue
+        shutil.copyfile(entry.path, job.answers / entry.name, follow_symlinks=False)
+
+
+NOTEBOOK_STEPS = [step_read, step_identify, step_restore, step_prepare, step_execute, step_collect]
+
+
+# ---------------------------------------------------------------- submission steps
+def _run_rescore(jobs: list[Job], options: Options, scratch: Path) -> dict[str, dict]:
+    root = scratch / "collected"
+    job_file = root / "job.json"
+    inside = Path(sb.SANDBOX_WORKDIR) if options.sandbox else root
+    payload = {
+        "seed": options.hidden_seed,
+        "labs": [{"lab": j.spec.lab_id, "answers": str(inside / j.spec.lab_id)} for j in jobs],
+    }
+    job_file.write_text(json.dumps(payload))
+    out = tempfile.TemporaryFile(dir=scratch)
+    command = [
+        sys.executable,
+        "-m",
+        "autograder.rescore",
+        str(inside / "job.json"),
+        "--report-fd",
+        str(out.fileno()),
+    ]
+    mnist = _mnist_path(options)
+    if options.sandbox:
+        argv = sb.build_command(command, root, mnist=mnist, writable=False)
+        env = None
+    else:
+        argv, env = command, {**os.environ, "AUTOGRADER_MNIST": str(mnist or "")}
+    proc = subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=(out.fileno(),),
+        preexec_fn=sb.preexec_for(sb.Limits(memory_bytes=options.limits.memory_bytes)),
+    )
+    try:
+        _, stderr = proc.communicate(timeout=max(120, 60 * len(jobs)))
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return {}
+    out.seek(0)
+    try:
+        return {item["lab"]: item for item in json.loads(out.read() or b"[]")}
+    except json.JSONDecodeError:
+        return {}
+
+
+def step_rescore(jobs: list[Job], options: Options, scratch: Path) -> None:
+    ready = [j for j in jobs if not j.done and j.answers is not None]
+    if not ready:
+        return
+    scored = _run_rescore(ready, options, scratch)
+    if len(scored) < len(ready) and len(ready) > 1:  # one bad file must not sink the others
+        for job in ready:
+            if job.spec.lab_id not in scored:
+                scored.update(_run_rescore([job], options, scratch))
+    for job in ready:
+        data = scored.get(job.spec.lab_id)
+        if data is None:
+            job.result.errors.append(
+                "re-scoring crashed on this lab's answer files (a malformed model file?)"
+            )
+            job.result.tests = [
+                TestResult(q.grade_id, 0.0, q.points, "error", "not graded: re-scoring crashed")
+                for q in job.spec.questions
+                if not (options.public_only and q.hidden)
+            ]
+        else:
+            fresh = LabResult.from_dict({k: v for k, v in data.items() if k != "rescore_seconds"})
+            job.result.tests, job.result.accuracy = fresh.tests, fresh.accuracy
+            job.result.notes.append(f"re-scored in a fresh process in {data.get('rescore_seconds', 0):.1f} s")
+            if options.public_only:
+                job.result.tests = [t for t in job.result.tests if not t.hidden]
+
+
+def _cell_messages(job: Job) -> dict[str, str]:
+    """Problems the kernel had, by cell id, phrased for a student."""
+    limits, messages = job.options.limits, {}
+    for record in job.run_report.get("cells", []):
+        status, where = record.get("status"), f"cell {record['index'] + 1} (`{record.get('id', '')}`)"
+        evalue = record.get("evalue", "")
+        if status == "timeout":
+            messages[record["id"]] = f"{where} exceeded the {limits.cell_seconds:g} s time limit"
+        elif status == "dead":
+            messages[record["id"]] = (
+                f"the kernel died in {where} (os._exit, a crash, or out of memory); "
+                "it was restarted and later cells ran without its state"
+            )
+        elif status == "error" and any(s in evalue or s in record.get("ename", "") for s in NETWORK_ERRORS):
+            messages[record["id"]] = f"network access is not allowed during grading ({where})"
+        elif status == "error" and record.get("ename") == "MemoryError":
+            messages[record["id"]] = f"{where} ran out of memory (limit {limits.memory_bytes >> 30} GiB)"
+    return messages
+
+
+def step_report(job: Job) -> None:
+    if job.spec is not None and not job.result.tests:
+        reason = job.result.errors[0] if job.result.errors else "not graded"
+        job.result.tests = [
+            TestResult(q.grade_id, 0.0, q.points, "error", reason)
+            for q in job.spec.questions
+            if not (job.options.public_only and q.hidden)
+        ]
+    messages = _cell_messages(job)
+    for text in messages.values():
+        if text not in job.result.errors:
+            job.result.errors.append(text)
+    for test in job.result.tests:
+        if test.name in messages and test.status != "passed":
+            test.output = f"{test.output} — {messages[test.name]}"
+    dropped = job.run_report.get("output_dropped_bytes", 0)
+    if dropped:
+        job.result.notes.append(f"{dropped:,} bytes of cell output over the limit were dropped")
+    job.result.total()
+
+
+# ---------------------------------------------------------------- entry points
+def find_notebooks(path: Path) -> list[Path]:
+    if path.is_file() or path.is_symlink() or not path.exists():
+        return [path]
+    found = [
+        p
+        for p in sorted(path.rglob("*.ipynb"))
+        if ".ipynb_checkpoints" not in p.parts
+        and not p.name.startswith(".")
+        and len(p.relative_to(path).parts) <= 3
+    ]
+    return found
+
+
+def grade_path(path: str | os.PathLike, options: Options | None = None) -> SubmissionResult:
+    """Grade one notebook, or every lab notebook in a directory (one student's submission)."""
+    options = options or Options()
+    path = Path(path)
+    submission = SubmissionResult(submission=str(path))
+    if options.sandbox and sb.bwrap_path() is None:
+        submission.errors.append(
+            str(
+                sb.SandboxUnavailable(
+                    "bubblewrap (`bwrap`) is not installed; refusing to run untrusted code without a sandbox. "
+                    "Install the Debian package `bubblewrap`, or pass --no-sandbox explicitly"
+                )
+            )
+        )
+        return submission
+    if not path.exists() and not path.is_symlink():
+        submission.errors.append(f"Expected a notebook or a directory. Received: {path} (no such file)")
+        return submission
+    notebooks = find_notebooks(path)
+    if not notebooks:
+        submission.errors.append(f"no notebooks (*.ipynb) found in {path}")
+        return submission
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        scratch = Path(tmp)
+        os.chmod(scratch, 0o711)
+        jobs: list[Job] = []
+        for index, nb_path in enumerate(notebooks):
+            job = Job(
+                nb_path,
+                options,
+                scratch / f"n{index}",
+                LabResult(lab=options.lab or "unknown", submission=str(nb_path)),
+            )
+            job.scratch.mkdir()
+            os.chmod(job.scratch, 0o711)
+            for step in NOTEBOOK_STEPS[:2]:
+                if not job.done:
+                    step(job)
+            jobs.append(job)
+        _drop_duplicates(jobs)
+        for job in jobs:
+            for step in NOTEBOOK_STEPS[2:]:
+                if not job.done:
+                    step(job)
+        step_rescore(jobs, options, scratch)
+        for job in jobs:
+            step_report(job)
+            submission.labs.append(job.result)
+    submission.labs.sort(key=lambda r: r.lab)
+    return submission
+
+
+def _drop_duplicates(jobs: list[Job]) -> None:
+    by_lab: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.spec is not None and not job.done:
+            by_lab.setdefault(job.spec.lab_id, []).append(job)
+    for lab_id, group in by_lab.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda j: (j.path.name != f"{lab_id}.ipynb", str(j.path)))
+        keep, rest = group[0], group[1:]
+        names = ", ".join(j.path.name for j in rest)
+        keep.result.notes.append(
+            f"{len(group)} notebooks for {lab_id}: graded {keep.path.name}, ignored {names}"
+        )
+        for job in rest:
+            job.done = True
+            job.spec = None
+            job.result.lab = f"{lab_id} (duplicate)"
+            job.result.errors.append(f"ignored: another notebook for {lab_id} ({keep.path.name}) was graded")
