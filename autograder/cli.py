@@ -82,6 +82,35 @@ def cmd_grade(args, public_only: bool = False) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    """Grade every lab's reference solution through the full pipeline and print the grade table."""
+    import shutil
+    import tempfile
+
+    from autograder.labs import all_labs, get_lab
+    from autograder.mnist import PROJECT_ROOT
+    from autograder.pipeline import Options, grade_path
+    from autograder.reporters import to_text
+
+    use_sandbox = sandbox.bwrap_path() is not None and not args.no_sandbox
+    if not use_sandbox:
+        print("note: bubblewrap not found — grading the (trusted) reference solutions without the sandbox")
+    labs = args.labs or list(all_labs())
+    with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
+        for lab_id in labs:
+            spec = get_lab(lab_id)
+            shutil.copy(PROJECT_ROOT / "solutions" / spec.lab_id / spec.notebook, Path(tmp) / spec.notebook)
+        print(
+            f"grading {len(labs)} reference notebooks (sandbox: {'on' if use_sandbox else 'off'}) …",
+            flush=True,
+        )
+        result = grade_path(tmp, Options(sandbox=use_sandbox))
+    sys.stdout.write(to_text(result, detail=args.detail))
+    full = all(lab.score == lab.max_score and lab.max_score > 0 for lab in result.labs)
+    print("all reference solutions earn full marks" if full else "SOME REFERENCE SOLUTIONS LOST POINTS")
+    return 0 if full else 1
+
+
 def cmd_data_check(args) -> int:
     from autograder.mnist import DatasetError, find_mnist, verify_mnist
 
@@ -149,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="regenerate instructor and student notebooks from the sources")
     p.add_argument("labs", nargs="*")
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("demo", help="grade every lab's reference solution and print the grade table")
+    p.add_argument("labs", nargs="*")
+    p.add_argument("--no-sandbox", action="store_true")
+    p.add_argument("--detail", action="store_true", help="also list every test")
+    p.set_defaults(func=cmd_demo)
     p = sub.add_parser("labs", help="list the labs")
     p.set_defaults(func=cmd_labs)
     p = sub.add_parser("report", help="render a saved JSON result in another format")
