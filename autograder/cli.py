@@ -71,9 +71,15 @@ def cmd_grade(args, public_only: bool = False) -> int:
 
     result = grade_path(args.path, _options(args, public_only))
     text = FORMATS[args.format](result, hidden_visibility=args.hidden_visibility)
+    footer = ""
+    if public_only and result.labs:
+        from autograder.reporters.text import check_footer
+
+        footer = check_footer(result)
+        text += footer if args.format == "text" else ""
     _write(text, args.output)
     if args.output and args.format != "text":
-        sys.stderr.write(FORMATS["text"](result, detail=False))
+        sys.stderr.write(FORMATS["text"](result, detail=False) + footer)
     if not result.labs:
         return 2
     if args.fail_under is not None and result.score < args.fail_under:

@@ -144,7 +144,8 @@ def restore(student: nbformat.NotebookNode, spec: LabSpec, root: Path = PROJECT_
                 answers[gid] = cell
             else:
                 released = release.get(gid)
-                if released is not None and _norm(cell.source) != _norm(released.source):
+                known = {_norm(src_by_key[gid].source)} | ({_norm(released.source)} if released else set())
+                if released is not None and _norm(cell.source) not in known:  # hidden tests: the source's
                     notes.append(f"locked cell `{gid}` was edited: restored from the source")
             stu_meta = cell.metadata.get("nbgrader", {})
             if stu_meta.get("points") != src_meta.get("points") or stu_meta.get("grade") != src_meta.get(

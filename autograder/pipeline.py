@@ -8,9 +8,12 @@ Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS`
                    student answer cells kept; deviations become notes.
 4. ``prepare``   — a fresh private work directory holding only the restored notebook (no stale
                    ``answers/`` from the student: answers must come from executing the notebook).
-5. ``execute``   — a real Jupyter kernel inside the bubblewrap sandbox, with time/output limits.
-6. ``collect``   — copy only regular ``answers/*.npz|*.keras`` files, size-capped, out of the
-                   work directory into a grader-owned one. Nothing else leaves the sandbox.
+5. ``execute``   — a real Jupyter kernel inside the bubblewrap sandbox, with time/output/disk
+                   limits (``runner.py`` inside, ``execute.py`` outside); only answer files its
+                   test cells wrote survive it.
+6. ``collect``   — copy only regular ``answers/*.npz|*.keras`` files, size-capped, whose SHA-256
+                   the runner recorded right after their test cell, out of the work directory into
+                   a grader-owned one. Nothing else leaves the sandbox.
 7. ``rescore``   — one fresh Python process (sandboxed too) judges every lab's collected answers.
 8. ``report``    — attach cell problems (timeouts, kernel deaths, network refusals) to the tests
                    they affected; every lab ends with a ``LabResult``.
@@ -24,10 +27,10 @@ once; a step that sets a verdict ends that notebook's steps, but ``report`` alwa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import notebook_io
+from autograder import execute, notebook_io
 from autograder import sandbox as sb
 from autograder.labs import get_lab
 from autograder.mnist import DatasetError, find_mnist
@@ -46,15 +49,6 @@ from autograder.spec import LabSpec
 
 DEFAULT_HIDDEN_SEED = 7919
 _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
-NETWORK_ERRORS = (
-    "Network is unreachable",
-    "Temporary failure in name resolution",
-    "Name or service not known",
-    "No address associated",
-    "Connection refused",
-    "URLError",
-    "gaierror",
-)
 
 
 @dataclass
@@ -138,25 +132,17 @@ def _mnist_path(options: Options) -> Path | None:
 def step_execute(job: Job) -> None:
     opts, limits = job.options, job.options.limits
     env = {"AUTOGRADER_HIDDEN_SEED": str(opts.hidden_seed)}
-    runner = [
-        sys.executable,
-        "-m",
-        "autograder.runner",
-        job.spec.notebook,
-        ".executed.ipynb",
-        "--cell-seconds",
-        str(limits.cell_seconds),
-        "--output-bytes",
-        str(limits.output_bytes),
-        "--report-fd",
-    ]
-    mnist = _mnist_path(opts)
     report_file = tempfile.TemporaryFile(dir=job.scratch)
-    runner.append(str(report_file.fileno()))
+    runner = [sys.executable, "-m", "autograder.runner", job.spec.notebook, ".executed.ipynb"]
+    runner += ["--cell-seconds", str(limits.cell_seconds), "--output-bytes", str(limits.output_bytes)]
+    runner += ["--artifact-bytes", str(limits.artifact_bytes), "--report-fd", str(report_file.fileno())]
+    mnist = _mnist_path(opts)
     if opts.sandbox:
         uid = sb.sandbox_uid() if os.geteuid() == 0 else None
         sb.prepare_workdir(job.workdir, uid)
-        argv = sb.build_command(runner, job.workdir, mnist=mnist, uid=uid, env=env)
+        argv = sb.build_command(
+            [*runner, "--sweep"], job.workdir, mnist=mnist, uid=uid, env=env, tmp_bytes=limits.tmp_bytes
+        )
         cwd, run_env = None, None
     else:
         argv, cwd = runner, job.workdir
@@ -165,48 +151,34 @@ def step_execute(job: Job) -> None:
             run_env["AUTOGRADER_MNIST"] = str(mnist)
         job.result.notes.append("graded WITHOUT the sandbox (--no-sandbox): student code ran unisolated")
     started = time.monotonic()
+    log = tempfile.TemporaryFile(dir=job.scratch)  # not a pipe: a flood of stderr must not fill memory
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
         env=run_env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         pass_fds=(report_file.fileno(),),
         preexec_fn=sb.preexec_for(limits),
     )
-    try:
-        _, stderr = proc.communicate(timeout=limits.notebook_seconds)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        stderr = b""
-        job.result.errors.append(
-            f"the notebook exceeded the {limits.notebook_seconds:g} s total time limit and was stopped"
-        )
+    stopped = execute.watch(proc, limits, job.workdir)
     job.result.execution_time = round(time.monotonic() - started, 3)
+    if stopped:
+        job.result.errors.append(stopped)
     report_file.seek(0)
     raw = report_file.read(4 << 20)
     try:
         job.run_report = json.loads(raw) if raw else {}
     except json.JSONDecodeError:
         job.run_report = {}
-    if not job.run_report and not job.result.errors:
-        tail = (stderr or b"").decode(errors="replace").strip().splitlines()[-3:]
+    if not job.run_report and not stopped:
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
+        tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
         job.result.errors.append("the notebook could not be executed: " + (" | ".join(tail) or "no report"))
     if job.run_report.get("fatal"):
         job.result.errors.append(f"the notebook could not be executed: {job.run_report['fatal']}")
-    _kill_group(proc)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+    job.result.notes.extend(execute.answer_notes(job.run_report))
 
 
 def step_collect(job: Job) -> None:
@@ -216,6 +188,7 @@ def step_collect(job: Job) -> None:
     source = job.workdir / "answers"
     if not source.is_dir() or source.is_symlink():
         return
+    written = job.run_report.get("answers", {})  # name -> SHA-256 of what its test cell wrote
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         if entry.is_symlink():
             job.result.notes.append(f"answers/{entry.name} is a symbolic link: ignored")
@@ -227,67 +200,33 @@ def step_collect(job: Job) -> None:
                 f"answers/{entry.name} is larger than {limits.artifact_bytes >> 20} MiB: ignored"
             )
             continue
-        shutil.copyfile(entry.path, job.answers / entry.name, follow_symlinks=False)
+        data = Path(entry.path).read_bytes()
+        if written.get(entry.name) != hashlib.sha256(data).hexdigest():
+            note = f"answers/{entry.name} is not what its test cell wrote: ignored"
+            if note not in job.result.notes and not _noted_by_runner(job, entry.name):
+                job.result.notes.append(note)
+            continue
+        (job.answers / entry.name).write_bytes(data)
+
+
+def _noted_by_runner(job: Job, name: str) -> bool:
+    report = job.run_report
+    return name in report.get("answers_not_from_tests", []) + report.get("answers_changed_later", [])
 
 
 NOTEBOOK_STEPS = [step_read, step_identify, step_restore, step_prepare, step_execute, step_collect]
 
 
 # ---------------------------------------------------------------- submission steps
-def _run_rescore(jobs: list[Job], options: Options, scratch: Path) -> dict[str, dict]:
-    root = scratch / "collected"
-    job_file = root / "job.json"
-    inside = Path(sb.SANDBOX_WORKDIR) if options.sandbox else root
-    payload = {
-        "seed": options.hidden_seed,
-        "labs": [{"lab": j.spec.lab_id, "answers": str(inside / j.spec.lab_id)} for j in jobs],
-    }
-    job_file.write_text(json.dumps(payload))
-    out = tempfile.TemporaryFile(dir=scratch)
-    command = [
-        sys.executable,
-        "-m",
-        "autograder.rescore",
-        str(inside / "job.json"),
-        "--report-fd",
-        str(out.fileno()),
-    ]
-    mnist = _mnist_path(options)
-    if options.sandbox:
-        argv = sb.build_command(command, root, mnist=mnist, writable=False)
-        env = None
-    else:
-        argv, env = command, {**os.environ, "AUTOGRADER_MNIST": str(mnist or "")}
-    proc = subprocess.Popen(
-        argv,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        pass_fds=(out.fileno(),),
-        preexec_fn=sb.preexec_for(sb.Limits(memory_bytes=options.limits.memory_bytes)),
-    )
-    try:
-        _, stderr = proc.communicate(timeout=max(120, 60 * len(jobs)))
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        return {}
-    out.seek(0)
-    try:
-        return {item["lab"]: item for item in json.loads(out.read() or b"[]")}
-    except json.JSONDecodeError:
-        return {}
-
-
 def step_rescore(jobs: list[Job], options: Options, scratch: Path) -> None:
     ready = [j for j in jobs if not j.done and j.answers is not None]
     if not ready:
         return
-    scored = _run_rescore(ready, options, scratch)
+    scored = execute.run_rescore([j.spec.lab_id for j in ready], options, scratch, _mnist_path(options))
     if len(scored) < len(ready) and len(ready) > 1:  # one bad file must not sink the others
         for job in ready:
             if job.spec.lab_id not in scored:
-                scored.update(_run_rescore([job], options, scratch))
+                scored.update(execute.run_rescore([job.spec.lab_id], options, scratch, _mnist_path(options)))
     for job in ready:
         data = scored.get(job.spec.lab_id)
         if data is None:
@@ -307,26 +246,6 @@ def step_rescore(jobs: list[Job], options: Options, scratch: Path) -> None:
                 job.result.tests = [t for t in job.result.tests if not t.hidden]
 
 
-def _cell_messages(job: Job) -> dict[str, str]:
-    """Problems the kernel had, by cell id, phrased for a student."""
-    limits, messages = job.options.limits, {}
-    for record in job.run_report.get("cells", []):
-        status, where = record.get("status"), f"cell {record['index'] + 1} (`{record.get('id', '')}`)"
-        evalue = record.get("evalue", "")
-        if status == "timeout":
-            messages[record["id"]] = f"{where} exceeded the {limits.cell_seconds:g} s time limit"
-        elif status == "dead":
-            messages[record["id"]] = (
-                f"the kernel died in {where} (os._exit, a crash, or out of memory); "
-                "it was restarted and later cells ran without its state"
-            )
-        elif status == "error" and any(s in evalue or s in record.get("ename", "") for s in NETWORK_ERRORS):
-            messages[record["id"]] = f"network access is not allowed during grading ({where})"
-        elif status == "error" and record.get("ename") == "MemoryError":
-            messages[record["id"]] = f"{where} ran out of memory (limit {limits.memory_bytes >> 30} GiB)"
-    return messages
-
-
 def step_report(job: Job) -> None:
     if job.spec is not None and not job.result.tests:
         reason = job.result.errors[0] if job.result.errors else "not graded"
@@ -335,13 +254,14 @@ def step_report(job: Job) -> None:
             for q in job.spec.questions
             if not (job.options.public_only and q.hidden)
         ]
-    messages = _cell_messages(job)
-    for text in messages.values():
+    messages = execute.cell_messages(job.run_report, job.options.limits)
+    for _, text in messages:
         if text not in job.result.errors:
             job.result.errors.append(text)
     for test in job.result.tests:
-        if test.name in messages and test.status != "passed":
-            test.output = f"{test.output} — {messages[test.name]}"
+        for cell_id, text in messages:
+            if cell_id == test.name and test.status != "passed":
+                test.output = f"{test.output} — {text}"
     dropped = job.run_report.get("output_dropped_bytes", 0)
     if dropped:
         job.result.notes.append(f"{dropped:,} bytes of cell output over the limit were dropped")

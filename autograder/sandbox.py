@@ -6,7 +6,8 @@ What the sandboxed process sees (everything else of the host is absent, not just
   project's virtual environment, the ``autograder`` package and the dataset manifest, and MNIST
   at ``/data/mnist.npz`` — *not* ``solutions/`` (instructor sources, hidden tests), other
   submissions, or the grader's results;
-* read-write: its private work directory at ``/submission`` and an empty ``/tmp``;
+* read-write: its private work directory at ``/submission`` (the grader stops the run when it
+  grows past ``Limits.disk_bytes``) and an empty ``/tmp`` (a tmpfs of ``Limits.tmp_bytes``);
 * its own network namespace (loopback only: no route out, no host services), PID namespace
   (it sees only its own processes, and all of them die with it), IPC and UTS namespaces;
 * when the grader runs as root, the command runs as a fresh unprivileged uid with every
@@ -49,6 +50,8 @@ class Limits:
     open_files: int = 1024
     output_bytes: int = 1 << 20  # kept per notebook; the rest is dropped with a note
     artifact_bytes: int = 64 << 20  # largest answer file collected
+    disk_bytes: int = 1 << 30  # the work directory's size; the run is stopped beyond it
+    tmp_bytes: int = 512 << 20  # the sandbox's /tmp (a tmpfs: RAM, outside the address-space limit)
 
 
 TEST_LIMITS = Limits(cell_seconds=20.0, notebook_seconds=90.0, output_bytes=256 << 10)
@@ -95,6 +98,7 @@ def build_command(
     uid: int | None = None,
     env: dict[str, str] | None = None,
     writable: bool = True,
+    tmp_bytes: int = Limits.tmp_bytes,
 ) -> list[str]:
     """The full ``bwrap … -- command`` argv; ``workdir`` is mounted at ``/submission``."""
     bwrap = bwrap_path()
@@ -135,7 +139,18 @@ def build_command(
     for host, inside in readonly_extra:
         argv += ["--ro-bind", str(host), inside]
     argv = _with_parent_dirs(argv)
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+    ]
     argv += ["--bind" if writable else "--ro-bind", str(workdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
     argv += ["--clearenv"]
     base_env = {

@@ -25,7 +25,9 @@ from autograder.reporters import to_text  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--labs", nargs="*", default=None)
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args()
@@ -51,8 +53,10 @@ def main() -> int:
     print(to_text(result, detail=False))
     print(f"labs graded: {len(result.labs)}; points {result.score:g}/{result.max_score:g}")
     print(f"whole submission: {total:.1f} s wall (notebook execution {result.execution_time:.1f} s)")
-    print(f"re-scoring step (one fresh process, all labs): {timings.get('rescore', float('nan')):.1f} s "
-          "(target ≤ 15 s)")
+    print(
+        f"re-scoring step (one fresh process, all labs): {timings.get('rescore', float('nan')):.1f} s "
+        "(target ≤ 15 s)"
+    )
     return 0 if result.score == result.max_score else 1
 
 

@@ -59,3 +59,23 @@ def to_markdown(result: SubmissionResult, **_) -> str:
     errors = [e for lab in result.labs for e in lab.errors] + result.errors
     lines += [f"> ⚠ {e}" for e in errors]
     return "\n".join(lines) + "\n"
+
+
+def check_footer(result: SubmissionResult) -> str:
+    """The last line of ``check``: public checks passed, and what only the real grading runs."""
+    from autograder.labs import all_labs
+
+    tests = [t for lab in result.labs for t in lab.tests if not t.hidden]
+    passed = sum(t.status == "passed" for t in tests)
+    specs = [all_labs().get(lab.lab) for lab in result.labs]
+    hidden = sum(q.hidden for spec in specs if spec for q in spec.questions)
+    manual = sum(len(spec.manual) for spec in specs if spec)
+    points = f"{sum(t.score for t in tests):g}/{sum(t.max_score for t in tests):g} points"
+    line = f"{passed}/{len(tests)} public checks pass ({points})"
+    if hidden:
+        line += f"; {hidden} hidden test{'s' * (hidden != 1)} run at grading"
+    else:
+        line += "; the grader re-runs these checks (no hidden tests in this lab)"
+    if manual:
+        line += f"; {manual} written answer{'s' * (manual != 1)} graded by hand"
+    return line + "\n"

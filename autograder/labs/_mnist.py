@@ -1,0 +1,578 @@
+"""Shared code of the MNIST labs 20–24: data, evaluation, architecture checks, init statistics.
+
+Both sides use this module: the notebooks (data preparation, plots, the training report) and the
+grader (re-evaluation of a saved model, architecture checks, statistics at initialization). The
+grader never trusts a number from the student's kernel: every expected value below is recomputed
+from the saved ``.keras`` files and the official test set.
+
+Conventions (the notebooks print them where they matter):
+
+* images are float32 in [0, 1], flattened to 784 values; labels are int32 class indices;
+* training uses the first 55,000 training images, validation the last 5,000 (the course's split);
+* "train accuracy" is measured on the first 10,000 training images (a fixed, cheap subset);
+* statistics at initialization use the first 512 test images and their labels;
+* TensorFlow is imported lazily, so that importing a lab module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from autograder.compare import close
+from autograder.spec import GradeContext, Verdict, fail, ok
+
+PIXELS = 784
+CLASSES = 10
+N_TRAIN = 55_000  # the course's split: 55,000 for training, the last 5,000 for validation
+N_TRAIN_EVAL = 10_000  # train accuracy: first 10,000 training images
+N_STATS = 512  # statistics at initialization: first 512 test images
+EVAL_BATCH = 10_000  # one forward pass over the whole test set
+METRICS_ENV = "MNIST_LABS_METRICS"  # benchmarks: a file that collects training reports (JSON lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+def prepare_images(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) → float32 (N, 784) in [0, 1]: what every MNIST lab feeds its network."""
+    images = np.asarray(images)
+    out = images.reshape(len(images), PIXELS).astype(np.float32)
+    out /= np.float32(255.0)  # in place: one 188 MB allocation for the training set, not two
+    return out
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """Prepared MNIST (read-only arrays, shared inside one process)."""
+
+    x_train: np.ndarray  # (60000, 784) float32
+    y_train: np.ndarray  # (60000,) int32
+    x_test: np.ndarray  # (10000, 784) float32
+    y_test: np.ndarray  # (10000,) int32
+
+    def split(self):
+        """``(x_fit, y_fit), (x_val, y_val)``: the first 55,000 and the last 5,000 training images."""
+        return (self.x_train[:N_TRAIN], self.y_train[:N_TRAIN]), (
+            self.x_train[N_TRAIN:],
+            self.y_train[N_TRAIN:],
+        )
+
+    def train_eval(self):
+        """The fixed training subset used for "train accuracy" (first 10,000 images)."""
+        return self.x_train[:N_TRAIN_EVAL], self.y_train[:N_TRAIN_EVAL]
+
+    def stats_batch(self):
+        """The fixed batch for statistics at initialization (first 512 test images)."""
+        return self.x_test[:N_STATS], self.y_test[:N_STATS]
+
+
+@lru_cache(maxsize=1)
+def mnist() -> Mnist:
+    """Load, verify and prepare MNIST once per process."""
+    from autograder.mnist import load_mnist
+
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    arrays = [
+        prepare_images(x_train),
+        y_train.astype(np.int32),
+        prepare_images(x_test),
+        y_test.astype(np.int32),
+    ]
+    for arr in arrays:
+        arr.setflags(write=False)  # shared by every caller in this process: nobody may edit it
+    return Mnist(*arrays)
+
+
+# --------------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------------
+def outputs(model, x: np.ndarray, batch_size: int = EVAL_BATCH, training: bool = False) -> np.ndarray:
+    """The model's outputs (logits or probabilities) in large batches, as a float32 array."""
+    chunks = [
+        np.asarray(model(x[i : i + batch_size], training=training)) for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(chunks) if chunks else np.zeros((0, CLASSES), np.float32)
+
+
+def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    out = outputs(model, x)
+    if out.ndim != 2 or out.shape[1] != CLASSES:
+        raise ValueError(f"Expected outputs of shape (N, {CLASSES}). Received: {out.shape}")
+    return float(np.mean(np.argmax(out, axis=1) == y))
+
+
+def _memo(ctx: GradeContext, key, compute):
+    store = ctx.__dict__.setdefault("_mnist_memo", {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+def saved_model(ctx: GradeContext, name: str = "model", key: str = "value"):
+    """The Keras model saved by ``lab.check(name, …)`` (``NotAttempted`` when missing)."""
+    model = ctx.answer(name, key)
+    if not hasattr(model, "layers"):
+        return None
+    return model
+
+
+def test_accuracy(ctx: GradeContext, name: str = "model") -> float:
+    """Accuracy of the saved model on the 10,000 official test images (computed once per grading)."""
+    data = mnist()
+    return _memo(ctx, ("test", name), lambda: accuracy(saved_model(ctx, name), data.x_test, data.y_test))
+
+
+def train_accuracy(ctx: GradeContext, name: str = "model") -> float:
+    """Accuracy of the saved model on the first 10,000 training images."""
+    x, y = mnist().train_eval()
+    return _memo(ctx, ("train", name), lambda: accuracy(saved_model(ctx, name), x, y))
+
+
+# --------------------------------------------------------------------------------------------------
+# Architecture
+# --------------------------------------------------------------------------------------------------
+_ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
+
+
+@dataclass
+class Block:
+    """One Dense layer, the activation applied to its output, and the dropout rate after it."""
+
+    name: str
+    units: int
+    activation: str
+    dropout: float = 0.0
+
+    def describe(self) -> str:
+        text = f"Dense({self.units}, {self.activation})"
+        return text + (f" → Dropout({self.dropout:g})" if self.dropout else "")
+
+
+def _activation_name(layer) -> str:
+    kind = type(layer).__name__
+    if kind == "ReLU":
+        return "relu"
+    if kind == "Softmax":
+        return "softmax"
+    fn = getattr(layer, "activation", None)
+    return getattr(fn, "__name__", str(fn)) if fn is not None else "linear"
+
+
+def blocks(model) -> tuple[list[Block], list[str]]:
+    """The model as Dense blocks, plus the names of layers no MNIST lab allows."""
+    found: list[Block] = []
+    odd: list[str] = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        if kind == "Dense":
+            found.append(Block(layer.name, int(layer.units), _activation_name(layer)))
+        elif kind in _ACTIVATION_LAYERS and found and found[-1].activation == "linear":
+            found[-1].activation = _activation_name(layer)
+        elif kind == "Dropout" and found:
+            found[-1].dropout = float(layer.rate)
+        else:
+            odd.append(f"{kind} '{layer.name}'")
+    return found, odd
+
+
+def describe(model) -> str:
+    """``784 → Dense(256, relu) → Dense(10, linear)``: the architecture in one line."""
+    found, odd = blocks(model)
+    shape = getattr(model, "input_shape", None)
+    head = str(shape[-1]) if isinstance(shape, tuple) and len(shape) == 2 else str(shape)
+    text = " → ".join([head] + [b.describe() for b in found])
+    return text + (f" (+ {', '.join(odd)})" if odd else "")
+
+
+def check_architecture(
+    model,
+    *,
+    hidden: int,
+    dropout: bool,
+    logits: bool = False,
+    course: str = "",
+) -> Verdict:
+    """A fully connected MNIST classifier: input (784,), ``hidden`` ReLU layers, 10 outputs.
+
+    ``dropout``: True requires Dropout after the hidden layers, False forbids it.
+    ``logits``: require a linear last layer (the loss then uses ``from_logits=True``).
+    ``course``: how the course names the architecture, quoted in messages.
+    """
+    if model is None or not hasattr(model, "layers"):
+        return fail(f"Expected a keras.Model. Received: {type(model).__name__}")
+    arch = describe(model)
+    found, odd = blocks(model)
+    want = f"{hidden} hidden Dense layer{'s' * (hidden != 1)} + 1 output Dense layer" + (
+        f" ({course})" if course else ""
+    )
+    shape = getattr(model, "input_shape", None)
+    if shape != (None, PIXELS):
+        return fail(
+            f"Expected inputs of shape (None, {PIXELS}) (flattened 28×28 images). Received: {shape}. "
+            "Hint: start the model with keras.Input(shape=(784,))."
+        )
+    if odd:
+        allowed = "Dense and Dropout" if dropout else "Dense"
+        return fail(f"Expected only {allowed} layers in this lab. Received: {', '.join(odd)} in {arch}.")
+    if len(found) != hidden + 1:
+        return fail(f"Expected {want}. Received: {len(found)} Dense layers: {arch}.")
+    *hidden_blocks, last = found
+    for block in hidden_blocks:
+        if block.activation != "relu":
+            return fail(
+                f"Expected ReLU in every hidden layer. Received: '{block.name}' uses "
+                f"{block.activation} in {arch}."
+            )
+    if last.units != CLASSES:
+        return fail(
+            f"Expected an output layer with {CLASSES} units (one per digit). Received: {last.units} "
+            f"units in {arch}."
+        )
+    if logits and last.activation != "linear":
+        return fail(
+            f"Expected the output layer to give logits (activation=None) and the loss "
+            f"from_logits=True. Received: activation={last.activation} in {arch}. Hint: with large "
+            "weights the softmax saturates to exactly 0 or 1 and the gradient vanishes."
+        )
+    if not logits and last.activation not in ("linear", "softmax"):
+        return fail(
+            f"Expected the output layer to give logits (activation=None) or softmax probabilities. "
+            f"Received: activation={last.activation} in {arch}."
+        )
+    rates = [b.dropout for b in hidden_blocks]
+    if dropout and not any(r > 0 for r in rates):
+        return fail(
+            f"Expected Dropout after the hidden layers (the lesson of this lab). Received: no Dropout "
+            f"in {arch}. Hint: keras.layers.Dropout(rate) after each hidden Dense layer."
+        )
+    if dropout and any(r >= 0.8 for r in rates):
+        return fail(f"Expected dropout rates below 0.8. Received: {max(rates):g} in {arch}.")
+    if last.dropout:
+        return fail(f"Expected no Dropout after the output layer. Received: {arch}.")
+    if not dropout and any(rates):
+        return fail(
+            f"Expected no Dropout in this lab (it is the next lab's topic). Received: Dropout in {arch}."
+        )
+    return ok(f"architecture {arch}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Initialization
+# --------------------------------------------------------------------------------------------------
+def _numpy(variable) -> np.ndarray:
+    return variable.numpy() if hasattr(variable, "numpy") else np.asarray(variable)
+
+
+def _dense_layers(model):
+    return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+
+
+def check_init(model, kind: str) -> Verdict:
+    """Do the initial weights look like ``kind``: ``"naive"`` (N(0, 1) weights and biases) or
+    ``"proper"`` (Glorot or He weights, zero biases)?"""
+    dense = _dense_layers(model)
+    if not dense:
+        return fail("Expected Dense layers in the initial model. Received: none")
+    if kind == "naive":
+        kernels = [_numpy(d.kernel) for d in dense]
+        biases = np.concatenate([_numpy(d.bias).ravel() for d in dense if d.use_bias] or [np.zeros(0)])
+        for layer, w in zip(dense, kernels):
+            std, mean = float(w.std()), float(w.mean())
+            if not (0.9 <= std <= 1.1 and abs(mean) < 0.1):
+                return fail(
+                    f"Expected naive N(0, 1) weights (mean 0, std 1) in '{layer.name}'. Received: mean "
+                    f"{mean:.3g}, std {std:.3g}. Hint: kernel_initializer=keras.initializers."
+                    "RandomNormal(mean=0.0, stddev=1.0)."
+                )
+        std = float(biases.std()) if biases.size else 0.0
+        if not 0.8 <= std <= 1.2:
+            return fail(
+                f"Expected naive N(0, 1) biases too (the course's first try initializes them like the "
+                f"weights). Received: bias std {std:.3g}. Hint: bias_initializer=keras.initializers."
+                "RandomNormal(mean=0.0, stddev=1.0)."
+            )
+        return ok("naive N(0, 1) initialization")
+    names = []
+    for layer in dense:
+        w = _numpy(layer.kernel)
+        fan_in, fan_out = w.shape
+        std = float(w.std())
+        he, glorot = np.sqrt(2.0 / fan_in), np.sqrt(2.0 / (fan_in + fan_out))
+        if 0.85 <= std / he <= 1.15:
+            names.append("He")
+        elif 0.85 <= std / glorot <= 1.15:
+            names.append("Glorot")
+        else:
+            return fail(
+                f"Expected Glorot (std {glorot:.3g}) or He (std {he:.3g}) weights in '{layer.name}' "
+                f"({fan_in}→{fan_out}). Received: std {std:.3g}. Hint: kernel_initializer='he_normal'."
+            )
+        if layer.use_bias and float(np.max(np.abs(_numpy(layer.bias)))) > 0.1:
+            return fail(
+                f"Expected biases near 0 at initialization in '{layer.name}' (Keras' default 'zeros'). "
+                f"Received: max |b| = {float(np.max(np.abs(_numpy(layer.bias)))):.3g}."
+            )
+    return ok(f"{'/'.join(dict.fromkeys(names))} initialization")
+
+
+def init_statistics(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """The lesson's numbers at initialization, as the grader defines them.
+
+    ``act_std[i]``: std of the output of Dense layer ``i`` after its activation (ReLU for hidden
+    layers; logits for the output layer), inference mode, on the batch ``x``.
+    ``grad_norm[i]``: Frobenius norm of d(mean cross-entropy from logits)/d(kernel of Dense layer i).
+    """
+    import keras
+    import tensorflow as tf
+
+    stds, h = [], tf.convert_to_tensor(x, tf.float32)
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        h = layer(h, training=False)
+        if type(layer).__name__ == "Dense":
+            stds.append(float(np.std(np.asarray(h, dtype=np.float64))))
+        elif type(layer).__name__ in _ACTIVATION_LAYERS and stds:
+            stds[-1] = float(np.std(np.asarray(h, dtype=np.float64)))
+    kernels = [d.kernel for d in _dense_layers(model)]
+    with tf.GradientTape() as tape:
+        logits = model(x, training=False)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
+    grads = tape.gradient(loss, kernels)
+    norms = [float(np.linalg.norm(np.asarray(g, dtype=np.float64))) for g in grads]
+    return {"act_std": np.array(stds), "grad_norm": np.array(norms)}
+
+
+def saturated_fraction(model, x: np.ndarray) -> float:
+    """Fraction of examples whose float32 softmax puts ≥ 1 − 1e-7 on one class (the clip of the
+    probability cross-entropy: those examples give no gradient at all)."""
+    import keras
+
+    probs = np.asarray(keras.ops.softmax(outputs(model, x), axis=-1), dtype=np.float32)
+    return float(np.mean(probs.max(axis=1) >= np.float32(1 - 1e-7)))
+
+
+def grade_init_stats(ctx: GradeContext, name: str, kind: str, hidden: int, x, y) -> Verdict:
+    """Recompute the statistics of the saved initial model on ``(x, y)`` and compare."""
+    model = saved_model(ctx, name, "model")
+    arch = check_architecture(model, hidden=hidden, dropout=False, logits=True)
+    if not arch.passed:
+        return arch
+    init = check_init(model, kind)
+    if not init.passed:
+        return init
+    expected = init_statistics(model, x, y)
+    act = close(
+        ctx.answer(name, "act_std"),
+        expected["act_std"],
+        "activation std per Dense layer",
+        rtol=2e-3,
+        atol=1e-6,
+        hint="np.std of each Dense layer's output (after ReLU; logits for the last layer).",
+    )
+    if not act.passed:
+        return act
+    grad = close(
+        ctx.answer(name, "grad_norm"),
+        expected["grad_norm"],
+        "gradient norm per Dense kernel",
+        rtol=2e-3,
+        atol=1e-6,
+        hint="the norm of d(mean cross-entropy)/d(kernel), one per Dense layer, loss from logits.",
+        others={
+            "the norms of the summed (not mean) loss": expected["grad_norm"] * len(x),
+        },
+    )
+    if not grad.passed:
+        return grad
+    stds = ", ".join(f"{v:.3g}" for v in expected["act_std"])
+    norms = ", ".join(f"{v:.3g}" for v in expected["grad_norm"])
+    return ok(f"{init.message}; activation std [{stds}]; gradient norms [{norms}]")
+
+
+# --------------------------------------------------------------------------------------------------
+# Grading the trained model
+# --------------------------------------------------------------------------------------------------
+def grade_trained_model(
+    ctx: GradeContext,
+    *,
+    threshold: float,
+    hidden: int,
+    dropout: bool,
+    logits: bool = False,
+    course: str = "",
+    hint: str = "",
+    name: str = "model",
+) -> Verdict:
+    """Architecture check, then one evaluation on the 10,000 test images (sets ``ctx.accuracy``)."""
+    model = saved_model(ctx, name)
+    arch = check_architecture(model, hidden=hidden, dropout=dropout, logits=logits, course=course)
+    if not arch.passed:
+        return arch
+    acc = test_accuracy(ctx, name)
+    ctx.accuracy = acc
+    if np.isfinite(acc) and acc >= threshold:
+        return ok(f"{arch.message}; test accuracy {acc:.2%} ≥ {threshold:.2%}")
+    tail = f" Hint: {hint}" if hint else ""
+    return fail(
+        f"Expected test accuracy ≥ {threshold:.2%} (re-evaluated on the 10,000 test images). "
+        f"Received: {acc:.2%} for {arch.message.removeprefix('architecture ')}.{tail}"
+    )
+
+
+def grade_gap(ctx: GradeContext, name: str, model_name: str = "model", atol: float = 1.5e-3) -> Verdict:
+    """The student's train accuracy, test accuracy and their gap, remeasured on the saved model."""
+    if saved_model(ctx, model_name) is None:
+        return fail("Expected a keras.Model in the `model` answer. Received: something else")
+    train, test = train_accuracy(ctx, model_name), test_accuracy(ctx, model_name)
+    for key, want, what in (
+        ("train_accuracy", train, "train accuracy (first 10,000 training images)"),
+        ("test_accuracy", test, "test accuracy (10,000 test images)"),
+        ("gap", train - test, "gap = train accuracy − test accuracy"),
+    ):
+        got = np.asarray(ctx.answer(name, key), dtype=float)
+        verdict = close(
+            got,
+            want,
+            what,
+            rtol=0,
+            atol=atol,
+            hint="accuracies as fractions in [0, 1] of the model saved above, in inference mode.",
+            others={"a percentage (use a fraction in [0, 1])": np.asarray(want * 100)},
+        )
+        if not verdict.passed:
+            return verdict
+    return ok(f"train {train:.2%}, test {test:.2%}, gap {train - test:+.2%} (remeasured)")
+
+
+# --------------------------------------------------------------------------------------------------
+# Notebook helpers: the training report and the plots
+# --------------------------------------------------------------------------------------------------
+def training_report(lab_id: str, model, history, seconds: float, n_examples: int | None = None) -> dict:
+    """Print (and, for the benchmarks, record) how long training took and how fast it ran."""
+    epochs = len(history.history.get("loss", [])) or 1
+    n_examples = n_examples or N_TRAIN
+    seen = epochs * n_examples
+    params = int(model.count_params())
+    gflops = 6.0 * params * seen / max(seconds, 1e-9) / 1e9  # 2·params per example, ×3 for fwd+bwd
+    report = {
+        "lab": lab_id,
+        "seed": int(os.environ.get("LAB_SEED", "0")),
+        "seconds": round(float(seconds), 3),
+        "epochs": epochs,
+        "examples": seen,
+        "params": params,
+        "examples_per_s": round(seen / max(seconds, 1e-9), 1),
+        "gflops": round(gflops, 2),
+    }
+    print(
+        f"Trained {epochs} epochs in {seconds:.1f} s: {report['examples_per_s']:,.0f} examples/s, "
+        f"{gflops:.0f} GFLOP/s ({params:,} parameters)"
+    )
+    path = os.environ.get(METRICS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(report) + "\n")
+    return report
+
+
+def record_metric(lab_id: str, **values) -> None:
+    """Add values (e.g. the test accuracy) to the benchmarks' metrics file, when one is set."""
+    path = os.environ.get(METRICS_ENV)
+    if path:
+        record = {"lab": lab_id, "seed": int(os.environ.get("LAB_SEED", "0")), **values}
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def plot_history(history, title: str = ""):
+    """Training and validation curves: loss and accuracy per epoch."""
+    import matplotlib.pyplot as plt
+
+    hist = history.history
+    epochs = np.arange(1, len(hist["loss"]) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, key in zip(axes, ("loss", "accuracy")):
+        if key in hist:
+            ax.plot(epochs, hist[key], "o-", label="training")
+        if f"val_{key}" in hist:
+            ax.plot(epochs, hist[f"val_{key}"], "s--", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title or "Learning curves")
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_misclassified(model, x: np.ndarray, y: np.ndarray, n: int = 24, cols: int = 8):
+    """A grid of test digits the model gets wrong: 'label→prediction' above each."""
+    import matplotlib.pyplot as plt
+
+    pred = np.argmax(outputs(model, x), axis=1)
+    wrong = np.flatnonzero(pred != y)[:n]
+    rows = max(1, int(np.ceil(len(wrong) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3))
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, i in zip(np.ravel(axes), wrong):
+        ax.imshow(x[i].reshape(28, 28), cmap="gray_r")
+        ax.set_title(f"{y[i]}→{pred[i]}", fontsize=9, color="crimson")
+    fig.suptitle(f"Misclassified test digits (true→predicted): {int(np.sum(pred != y))} of {len(y)}")
+    fig.tight_layout()
+    plt.show()
+
+
+def confusion_matrix(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``cm[true, predicted]`` counts over ``(x, y)``."""
+    pred = np.argmax(outputs(model, x), axis=1)
+    return np.bincount(np.asarray(y) * CLASSES + pred, minlength=CLASSES * CLASSES).reshape(CLASSES, CLASSES)
+
+
+def plot_confusion_matrix(model, x: np.ndarray, y: np.ndarray):
+    """The confusion matrix (혼동 행렬) with counts; the diagonal holds the correct answers."""
+    import matplotlib.pyplot as plt
+
+    cm = confusion_matrix(model, x, y)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.imshow(np.log1p(cm), cmap="Blues")
+    for (i, j), count in np.ndenumerate(cm):
+        if count:
+            ax.text(
+                j, i, str(count), ha="center", va="center", fontsize=7, color="white" if i == j else "black"
+            )
+    ax.set_xticks(range(CLASSES))
+    ax.set_yticks(range(CLASSES))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"Confusion matrix (accuracy {np.trace(cm) / cm.sum():.2%})")
+    fig.tight_layout()
+    plt.show()
+    return cm
+
+
+def plot_init_statistics(stats: dict[str, dict[str, np.ndarray]]):
+    """Activation std and gradient norm per layer, one line per initialization (log scale)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for label, values in stats.items():
+        layers = np.arange(1, len(values["act_std"]) + 1)
+        axes[0].semilogy(layers, values["act_std"], "o-", label=label)
+        axes[1].semilogy(layers, values["grad_norm"], "o-", label=label)
+    for ax, what in zip(axes, ("activation std", "gradient norm (kernel)")):
+        ax.set_xlabel("Dense layer")
+        ax.set_ylabel(what)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    fig.suptitle("At initialization, on the first 512 test images")
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,398 @@
+"""Reference math shared by lab 18 (deep sigmoid fails on XOR) and lab 19 (ReLU fixes it).
+
+Everything the grader compares against is recomputed here, in a fresh process, from fixed inputs,
+from hidden-seed inputs, or from the weights of a saved model:
+
+* the XOR data set and the course's numbers (chain-rule example, sigmoid inputs, 2-2-1 parameters);
+* a float64 NumPy 2-2-1 sigmoid network: forward pass, mean binary cross-entropy (이진 교차 엔트로피),
+  hand-written backpropagation (역전파) and central finite differences to check it;
+* per-layer kernel-gradient norms of a Keras model (``tf.GradientTape`` on the mean BCE), its
+  loss/accuracy on XOR, and architecture checks with messages a student can act on.
+
+TensorFlow/Keras are imported lazily, so listing the labs does not import them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder import compare
+from autograder.spec import Verdict, fail, ok
+
+# ---------------------------------------------------------------------------------------------
+# Data and course constants (the notebooks hold the same numbers in their locked cells)
+# ---------------------------------------------------------------------------------------------
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+HIDDEN_UNITS = (10, 10, 10)  # three hidden layers of 10 units, then one sigmoid output unit
+EPOCHS = 20  # 20 "epochs" × 100 steps = 2000 full-batch SGD steps
+STEPS_PER_EPOCH = 100
+
+# Calibrated with `benchmarks/calibrate_xor.py --seeds 0-29` (Keras default Glorot init): the
+# last/first kernel-gradient-norm ratio at initialization is 15-380 for the sigmoid net (median
+# ~140; three sigmoid layers each multiply the backward signal by σ' ≤ 1/4, so ~4³ = 64 is the
+# expected order) and 0.14-1.5 for the ReLU net. A factor of 10 separates the two with a margin
+# of ≥ 1.5× on the sigmoid side and ≥ 6× on the ReLU side.
+VANISHING_FACTOR = 10.0
+# After 2000 SGD steps the sigmoid net sits on the plateau: loss 0.6929-0.6933, accuracy ≤ 0.5
+# on seeds 0-29. "Not solving XOR" = accuracy ≤ 0.75 (at most 3 of 4 points) and loss > 0.6.
+FAIL_MAX_ACCURACY = 0.75
+FAIL_MIN_LOSS = 0.6
+
+BACKPROP_RTOL = 1e-7  # relative error allowed on the hand-written float64 gradients
+NORMS_RTOL = 1e-3  # float32 gradients: loss formulas that differ by rounding still agree to 1e-5
+
+# Chain rule (연쇄 법칙): f = w·x + b at (w, x, b) = (−2, 5, 3); E = (w·x − y)² at (w, x, y) = (−2, 5, 3)
+CHAIN_POINT = (-2.0, 5.0, 3.0, 3.0)  # (w, x, b, y)
+
+# Sigmoid / ReLU inputs of the public checks: very large |z| on purpose (overflow of exp)
+SIGMOID_Z = np.array([-1000.0, -40.0, -5.0, -1.0, 0.0, 1.0, 5.0, 40.0, 1000.0])
+RELU_Z = np.array([-1000.0, -3.0, -0.5, -1e-9, 0.0, 1e-9, 0.5, 3.0, 1000.0])
+
+# The 2-2-1 network of Step 3 (Keras layout: z1 = X @ W1 + b1, W1 has shape (inputs, units))
+COURSE_PARAMS = {
+    "W1": np.array([[0.5, -0.4], [0.3, 0.8]]),
+    "b1": np.array([0.1, -0.2]),
+    "W2": np.array([[0.7], [-0.6]]),
+    "b2": np.array([0.05]),
+}
+PARAM_SHAPES = {"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
+GRAD_KEYS = ("dW1", "db1", "dW2", "db2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hidden cases: the notebook's hidden test cells draw exactly these numbers from the same rng
+# ---------------------------------------------------------------------------------------------
+def chain_rule_cases(rng: np.random.Generator) -> np.ndarray:
+    """Rows (w, x, b, y) of the hidden chain-rule check."""
+    return rng.uniform(-5.0, 5.0, size=(6, 4))
+
+
+def sigmoid_cases(rng: np.random.Generator) -> np.ndarray:
+    return np.concatenate(
+        [rng.normal(0.0, 10.0, size=40), rng.uniform(50.0, 900.0, size=5) * np.array([-1, 1, -1, 1, -1])]
+    )
+
+
+def relu_cases(rng: np.random.Generator) -> np.ndarray:
+    return np.concatenate([rng.normal(0.0, 3.0, size=40), [0.0, -0.0]])
+
+
+def hidden_params(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Parameters of the hidden backprop check, drawn in the order W1, b1, W2, b2."""
+    return {key: rng.normal(0.0, 1.0, size=shape) for key, shape in PARAM_SHAPES.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference math (float64 NumPy)
+# ---------------------------------------------------------------------------------------------
+def grad_f(w, x, b):
+    """(∂f/∂w, ∂f/∂x, ∂f/∂b) of f = w·x + b."""
+    return (x, w, 1.0)
+
+
+def grad_E(w, x, y):
+    """∂E/∂w of E = (w·x − y)²."""
+    return 2.0 * (w * x - y) * x
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^(−z)) without overflow: e^(−|z|) never exceeds 1."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime(z):
+    """σ'(z) = σ(z)(1 − σ(z)) = e^(−|z|) / (1 + e^(−|z|))², accurate even where σ(z) rounds to 1."""
+    e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+    return e / (1.0 + e) ** 2
+
+
+def relu(z):
+    return np.maximum(np.asarray(z, dtype=float), 0.0)
+
+
+def relu_prime(z):
+    """1 where z > 0, else 0 (the convention of TensorFlow: relu'(0) = 0)."""
+    return (np.asarray(z, dtype=float) > 0).astype(float)
+
+
+def forward(params: dict, X: np.ndarray) -> dict[str, np.ndarray]:
+    z1 = X @ params["W1"] + params["b1"]
+    a1 = sigmoid(z1)
+    z2 = a1 @ params["W2"] + params["b2"]
+    return {"z1": z1, "a1": a1, "z2": z2, "p": sigmoid(z2)}
+
+
+def bce_from_logits(z: np.ndarray, y: np.ndarray) -> float:
+    """Mean BCE of p = σ(z): −[y log p + (1 − y) log(1 − p)] = log(1 + e^z) − y·z, exactly."""
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+
+def loss(params: dict, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> float:
+    return bce_from_logits(forward(params, X)["z2"], Y)
+
+
+def backward(params: dict, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> dict[str, np.ndarray]:
+    """Loss and gradients of the mean BCE of the 2-2-1 sigmoid net, by the chain rule."""
+    cache = forward(params, X)
+    n = X.shape[0]
+    dz2 = (cache["p"] - Y) / n  # ∂L/∂z2 for sigmoid + BCE: (p − y)/N
+    da1 = dz2 @ params["W2"].T
+    dz1 = da1 * cache["a1"] * (1.0 - cache["a1"])  # σ'(z1) = a1(1 − a1)
+    return {
+        "loss": np.float64(bce_from_logits(cache["z2"], Y)),
+        "dW1": X.T @ dz1,
+        "db1": dz1.sum(axis=0),
+        "dW2": cache["a1"].T @ dz2,
+        "db2": dz2.sum(axis=0),
+    }
+
+
+def numeric_gradients(params: dict, X=XOR_X, Y=XOR_Y, h: float = 1e-5) -> dict[str, np.ndarray]:
+    """Central finite differences (L(θ + h) − L(θ − h)) / 2h of every parameter."""
+    out = {}
+    for key in PARAM_SHAPES:
+        grad = np.zeros_like(params[key], dtype=float)
+        for index in np.ndindex(grad.shape):
+            shifted = {k: np.array(v, dtype=float) for k, v in params.items()}
+            shifted[key][index] += h
+            up = loss(shifted, X, Y)
+            shifted[key][index] -= 2 * h
+            grad[index] = (up - loss(shifted, X, Y)) / (2 * h)
+        out["d" + key] = grad
+    return out
+
+
+def scaled_relative_error(received, expected) -> float:
+    """max |r − e| / max |e|: relative to the array's scale, so entries near 0 do not blow it up."""
+    r, e = np.asarray(received, float), np.asarray(expected, float)
+    return float(np.max(np.abs(r - e)) / max(float(np.max(np.abs(e))), 1e-300))
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts on arrays
+# ---------------------------------------------------------------------------------------------
+def _as_array(value):
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def lookalike_verdict(received, expected, what: str, others: dict, rtol: float, atol: float, hint: str = ""):
+    """``compare.close``, plus the "looks like …" diagnosis when the shapes differ but the values match.
+
+    ``compare.close`` diagnoses another quantity only when its shape is the same; a gradient of the
+    wrong layer usually has another shape (dW1 is (2, 2), dW2 is (2, 1)), so check sizes first.
+    """
+    rec, exp = _as_array(received), np.asarray(expected, dtype=float)
+    if rec is not None and rec.shape != exp.shape:
+        for name, value in others.items():
+            value = np.asarray(value, dtype=float)
+            if value.size == rec.size and value.size and np.allclose(rec.ravel(), value.ravel(), rtol, atol):
+                tail = f" Hint: {hint}" if hint else ""
+                return fail(
+                    f"Expected {what} with shape {exp.shape}. Received: {compare._fmt(rec)} — that looks "
+                    f"like {name}.{tail}"
+                )
+    return compare.close(received, expected, what, rtol=rtol, atol=atol, hint=hint, others=others)
+
+
+def gradient_verdict(received, reference: dict, key: str, params: dict, where: str = "") -> Verdict:
+    """``received`` against ``reference[key]`` (float64) with relative error ≤ ``BACKPROP_RTOL``.
+
+    The diagnosis names the quantity it equals instead: another gradient, the parameter itself,
+    4 × the answer (a sum over the batch instead of the mean), or the answer with its sign flipped.
+    """
+    expected = np.asarray(reference[key], dtype=float)
+    what = f"{key}{where}"
+    others = {name: reference[name] for name in ("loss", *GRAD_KEYS) if name != key}
+    if key != "loss":
+        others[f"the parameter {key[1:]} itself, not its gradient"] = params[key[1:]]
+    others[f"4 × {key}: the sum over the 4 examples, not the mean — divide by N"] = 4 * expected
+    scale = max(float(np.max(np.abs(expected))), 1e-300)
+    verdict = lookalike_verdict(
+        received,
+        expected,
+        what,
+        others,
+        rtol=0.0,
+        atol=BACKPROP_RTOL * scale,
+        hint=f"{key} is compared with the grader's float64 backprop (relative error ≤ {BACKPROP_RTOL:g}); "
+        "compute it in NumPy float64, not in float32.",
+    )
+    if verdict.passed:
+        err = scaled_relative_error(received, expected)
+        return ok(f"{what} correct (relative error {err:.1e} ≤ {BACKPROP_RTOL:g})")
+    return verdict
+
+
+def elementwise_verdict(received, expected, what: str, hint: str = "", others: dict | None = None) -> Verdict:
+    return compare.close(received, expected, what, rtol=1e-6, atol=1e-12, hint=hint, others=others or {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras models: architecture, state, gradient norms, evaluation
+# ---------------------------------------------------------------------------------------------
+def _activation(layer) -> str:
+    act = layer.get_config().get("activation")
+    return act if isinstance(act, str) else str(getattr(layer.activation, "__name__", act))
+
+
+def dense_layers(model) -> list:
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
+def describe(model) -> str:
+    """ "Dense(10, relu) → Dense(1, sigmoid)"-style summary of a model's layers."""
+    import keras
+
+    parts = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Dense):
+            parts.append(f"Dense({layer.units}, {_activation(layer)})")
+        else:
+            parts.append(type(layer).__name__)
+    return " → ".join(parts) or "no layers"
+
+
+def architecture_verdict(model, hidden_activation: str, what: str = "the model") -> Verdict:
+    """2 → 10 → 10 → 10 → 1: three hidden Dense layers with ``hidden_activation``, a sigmoid output."""
+    import keras
+
+    units = [*HIDDEN_UNITS, 1]
+    acts = [hidden_activation] * len(HIDDEN_UNITS) + ["sigmoid"]
+    wanted = " → ".join(f"Dense({u}, {a})" for u, a in zip(units, acts))
+    if not isinstance(model, keras.Model):
+        return fail(f"Expected {what} to be a keras.Model ({wanted}). Received: {type(model).__name__}")
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    extra = [type(layer).__name__ for layer in layers if not isinstance(layer, keras.layers.Dense)]
+    if extra:
+        return fail(
+            f"Expected {what} to have only Dense layers: {wanted}. Received: {describe(model)}. "
+            "Hint: give each Dense its activation (Dense(10, activation=...)) instead of separate "
+            f"{', '.join(sorted(set(extra)))} layers."
+        )
+    dense = dense_layers(model)
+    got_units = [layer.units for layer in dense]
+    if len(dense) != len(units):
+        return fail(
+            f"Expected {what} to have {len(units)} Dense layers: {wanted}. Received: {len(dense)} "
+            f"Dense layers: {describe(model)}"
+        )
+    if got_units != units:
+        return fail(
+            f"Expected units {units} ({wanted}). Received: units {got_units} in {what}: {describe(model)}"
+        )
+    got_acts = [_activation(layer) for layer in dense]
+    if got_acts != acts:
+        bad = next(i for i, (g, a) in enumerate(zip(got_acts, acts)) if g != a)
+        return fail(
+            f"Expected activation {acts[bad]!r} in Dense layer {bad + 1} of {what} ({wanted}). "
+            f"Received: {got_acts[bad]!r} ({describe(model)})"
+        )
+    try:
+        in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
+    except (AttributeError, ValueError):
+        return fail(
+            f"Expected {what} to know its input shape (2,). Received: a model that was never built. "
+            "Hint: start the Sequential with keras.Input(shape=(2,))."
+        )
+    if in_shape[1:] != (2,):
+        return fail(f"Expected {what} to take inputs of shape (2,). Received: input shape {in_shape[1:]}")
+    if out_shape[1:] != (1,):
+        return fail(f"Expected {what} to output shape (1,). Received: output shape {out_shape[1:]}")
+    return ok(f"{what}: {describe(model)}")
+
+
+def to_numpy(value) -> np.ndarray:
+    """A Keras variable or tensor as a NumPy array (``np.asarray`` on a variable is deprecated)."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def biases(model) -> list[np.ndarray]:
+    return [to_numpy(layer.bias) for layer in dense_layers(model) if layer.bias is not None]
+
+
+def at_init_verdict(model, what: str = "the model") -> Verdict:
+    """Keras initializes every bias to 0: a model with a nonzero bias has been trained already."""
+    if any(np.any(b != 0) for b in biases(model)):
+        return fail(
+            f"Expected {what} at initialization (Keras starts every bias at 0). Received: nonzero biases "
+            "— it was saved after training. Hint: compute the norms and run this check before model.fit."
+        )
+    return ok(f"{what} is at initialization")
+
+
+def trained_verdict(model, what: str = "the model") -> Verdict:
+    if all(np.all(b == 0) for b in biases(model)):
+        return fail(
+            f"Expected {what} after training. Received: every bias is still 0, so model.fit never "
+            "updated it. Hint: train it first (train_xor)."
+        )
+    return ok(f"{what} was trained")
+
+
+def kernel_grad_norms(model, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> np.ndarray:
+    """‖∂L/∂kernel‖ of each Dense layer (first → last), L = mean BCE on (X, Y), by ``tf.GradientTape``."""
+    import keras
+    import tensorflow as tf
+
+    dense = dense_layers(model)
+    x, y = tf.constant(X, tf.float32), tf.constant(Y, tf.float32)
+    with tf.GradientTape() as tape:
+        p = model(x, training=False)
+        value = tf.reduce_mean(keras.losses.binary_crossentropy(y, p))
+    grads = tape.gradient(value, [layer.kernel for layer in dense])
+    return np.array([np.linalg.norm(to_numpy(g).astype(np.float64)) for g in grads])
+
+
+def evaluate_xor(model, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> tuple[float, float]:
+    """(mean BCE, accuracy) of a saved model on XOR; probabilities clipped as Keras does (1e-7)."""
+    p = to_numpy(model(np.asarray(X, np.float32), training=False)).astype(np.float64).reshape(Y.shape)
+    pc = np.clip(p, 1e-7, 1 - 1e-7)
+    bce = float(-np.mean(Y * np.log(pc) + (1 - Y) * np.log(1 - pc)))
+    return bce, float(np.mean((p > 0.5) == (Y > 0.5)))
+
+
+def norms_verdict(received, expected: np.ndarray, what: str) -> Verdict:
+    """Student's per-layer norms against the grader's recomputation on the saved weights."""
+    expected = np.asarray(expected, dtype=float)
+    rec = _as_array(received)
+    hint = (
+        "one norm per Dense layer (first hidden layer → output layer), of the gradient of the mean "
+        "binary cross-entropy on the 4 XOR points with respect to the layer's kernel."
+    )
+    if rec is not None and rec.shape == (2 * expected.size,):
+        if np.allclose(rec[::2], expected, rtol=NORMS_RTOL, atol=1e-9):
+            return fail(
+                f"Expected {what}: {expected.size} kernel-gradient norms. Received: {rec.size} values — "
+                "it includes the bias gradients. Hint: keep only each layer's kernel (layer.kernel)."
+            )
+    others = {
+        "the norms in reverse order (output layer first)": expected[::-1],
+        "the squared norms — take the square root (tf.norm)": expected**2,
+        "the norms of the summed loss (not the mean over the 4 points)": 4 * expected,
+    }
+    return compare.close(
+        rec if rec is not None else received,
+        expected,
+        what,
+        rtol=NORMS_RTOL,
+        atol=1e-9,
+        hint=hint,
+        others=others,
+    )
+
+
+def ratio_text(norms: np.ndarray) -> str:
+    return f"last/first = {norms[-1] / norms[0]:.3g} (norms {', '.join(f'{n:.3g}' for n in norms)})"

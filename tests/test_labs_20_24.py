@@ -1,0 +1,348 @@
+"""Labs 20–24 (MNIST): the graders' verdicts on right, wrong and unstable answers, the architecture
+checks' messages, and the whole notebooks (reference → full marks, starter → 0)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.answers import save_answer
+from autograder.labs import _mnist, get_lab
+from autograder.scoring import judge, score_lab
+from autograder.spec import GradeContext, hidden_rng
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB20, LAB21, LAB22, LAB23, LAB24 = (
+    "lab20_mnist_softmax",
+    "lab21_mnist_naive_init",
+    "lab22_mnist_init",
+    "lab23_mnist_deep",
+    "lab24_mnist_dropout",
+)
+LABS = (LAB20, LAB21, LAB22, LAB23, LAB24)
+SEED = 7  # the hidden seed of these unit tests
+
+
+def _grade(tmp_path, lab_id: str, question: str, **answers):
+    """Save ``answers`` (name → value) and judge ``question`` as the grader would."""
+    for name, value in answers.items():
+        save_answer(tmp_path, name, value)
+    return judge(get_lab(lab_id).question(question), GradeContext(tmp_path, seed=SEED))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lab 20: softmax and cross-entropy in NumPy
+# ---------------------------------------------------------------------------------------------
+def stable_softmax(z):
+    z = np.asarray(z, float)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def stable_cross_entropy(z, y):
+    z = np.asarray(z, float)
+    s = z - z.max(axis=1, keepdims=True)
+    return -(s - np.log(np.exp(s).sum(axis=1, keepdims=True)))[np.arange(len(y)), y]
+
+
+def naive_softmax(z):
+    with np.errstate(all="ignore"):
+        e = np.exp(np.asarray(z, float))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def naive_cross_entropy(z, y):
+    with np.errstate(all="ignore"):
+        return -np.log(stable_softmax(z)[np.arange(len(y)), y])
+
+
+def test_public_cases_really_need_stability():
+    from autograder.labs.lab20_mnist_softmax import PUBLIC_LABELS, PUBLIC_LOGITS
+
+    assert not np.all(np.isfinite(naive_softmax(PUBLIC_LOGITS)))
+    assert not np.all(np.isfinite(naive_cross_entropy(PUBLIC_LOGITS, PUBLIC_LABELS)))
+    with pytest.raises(ValueError):  # read-only: a student's in-place edit cannot change the case
+        PUBLIC_LOGITS -= 1
+
+
+def test_softmax_right_wrong_unstable(tmp_path):
+    from autograder.labs.lab20_mnist_softmax import PUBLIC_LOGITS
+
+    right = _grade(tmp_path, LAB20, "softmax", softmax=stable_softmax(PUBLIC_LOGITS))
+    assert right.passed, right.message
+    unstable = _grade(tmp_path, LAB20, "softmax", softmax=naive_softmax(PUBLIC_LOGITS))
+    assert not unstable.passed and "NaN or inf" in unstable.message and "maximum" in unstable.message
+    columns = _grade(tmp_path, LAB20, "softmax", softmax=stable_softmax(PUBLIC_LOGITS.T).T)
+    assert not columns.passed and "wrong axis" in columns.message, columns.message
+    unnormalized = np.exp(PUBLIC_LOGITS - PUBLIC_LOGITS.max(axis=1, keepdims=True))
+    verdict = _grade(tmp_path, LAB20, "softmax", softmax=unnormalized)
+    assert not verdict.passed and "row sum" in verdict.message
+    shape = _grade(tmp_path, LAB20, "softmax", softmax=stable_softmax(PUBLIC_LOGITS)[:2])
+    assert not shape.passed and "shape (4, 4)" in shape.message
+
+
+def test_cross_entropy_right_wrong_unstable(tmp_path):
+    from autograder.labs.lab20_mnist_softmax import PUBLIC_LABELS, PUBLIC_LOGITS
+
+    right = stable_cross_entropy(PUBLIC_LOGITS, PUBLIC_LABELS)
+    assert _grade(tmp_path, LAB20, "cross_entropy", cross_entropy=right).passed
+    unstable = _grade(
+        tmp_path, LAB20, "cross_entropy", cross_entropy=naive_cross_entropy(PUBLIC_LOGITS, PUBLIC_LABELS)
+    )
+    assert not unstable.passed and "log-softmax" in unstable.message, unstable.message
+    flipped = _grade(tmp_path, LAB20, "cross_entropy", cross_entropy=-right)
+    assert not flipped.passed and "sign is flipped" in flipped.message
+    mean = _grade(tmp_path, LAB20, "cross_entropy", cross_entropy=np.full(4, right.mean()))
+    assert not mean.passed and "mean over the batch" in mean.message
+
+
+def test_hidden_cases_follow_the_hidden_seed(tmp_path):
+    from autograder.labs.lab20_mnist_softmax import hidden_logits
+
+    z, _ = hidden_logits(hidden_rng("softmax_hidden", SEED))
+    assert np.abs(z).max() > 1000  # large enough to overflow np.exp
+    assert _grade(tmp_path, LAB20, "softmax_hidden", softmax_hidden=stable_softmax(z)).passed
+    z2, y2 = hidden_logits(hidden_rng("cross_entropy_hidden", SEED))
+    ok = _grade(tmp_path, LAB20, "cross_entropy_hidden", cross_entropy_hidden=stable_cross_entropy(z2, y2))
+    assert ok.passed, ok.message
+    other_seed, _ = hidden_logits(hidden_rng("softmax_hidden", SEED + 1))
+    assert not _grade(tmp_path, LAB20, "softmax_hidden", softmax_hidden=stable_softmax(other_seed)).passed
+
+
+def test_n_params_lab20(tmp_path):
+    assert _grade(tmp_path, LAB20, "n_params", n_params=7850).passed
+    verdict = _grade(tmp_path, LAB20, "n_params", n_params=7840)
+    assert not verdict.passed and "biases are missing" in verdict.message
+
+
+def test_missing_answer_is_not_attempted(tmp_path):
+    verdict = judge(get_lab(LAB20).question("model"), GradeContext(tmp_path, seed=SEED))
+    assert not verdict.passed and verdict.message.startswith("not attempted")
+
+
+# ---------------------------------------------------------------------------------------------
+# Architecture checks, initialization checks, models that are not models
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def keras():
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    return keras
+
+
+def mlp(keras, widths, *, dropout=0.0, out=10, out_activation=None, inputs=784, init="he_normal", extra=()):
+    layers = [keras.Input(shape=(inputs,))]
+    for units in widths:
+        layers.append(keras.layers.Dense(units, activation="relu", kernel_initializer=init))
+        layers.extend(extra)
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(out, activation=out_activation, kernel_initializer=init))
+    return keras.Sequential(layers)
+
+
+def test_architecture_messages(keras):
+    check = _mnist.check_architecture
+    assert check(mlp(keras, [32] * 4, dropout=0.2), hidden=4, dropout=True).passed
+    missing = check(mlp(keras, [32] * 4), hidden=4, dropout=True)
+    assert (
+        not missing.passed
+        and "Expected Dropout" in missing.message
+        and "Received: no Dropout" in missing.message
+    )
+    output = check(mlp(keras, [32] * 2, out=1), hidden=2, dropout=False)
+    assert not output.passed and "10 units" in output.message and "Received: 1 units" in output.message
+    count = check(mlp(keras, [32] * 3), hidden=4, dropout=False, course="input → 4 hidden → output")
+    assert not count.passed and "Expected 4 hidden Dense layers" in count.message
+    assert "Received: 4 Dense layers" in count.message and "784 → Dense(32, relu)" in count.message
+    shape = check(mlp(keras, [32] * 2, inputs=28), hidden=2, dropout=False)
+    assert not shape.passed and "(None, 784)" in shape.message and "(None, 28)" in shape.message
+    logits = check(mlp(keras, [32] * 2, out_activation="softmax"), hidden=2, dropout=False, logits=True)
+    assert not logits.passed and "logits" in logits.message and "softmax" in logits.message
+    assert check(mlp(keras, [32] * 2, out_activation="softmax"), hidden=2, dropout=False).passed
+    extra = check(mlp(keras, [32] * 2, extra=[keras.layers.BatchNormalization()]), hidden=2, dropout=False)
+    assert not extra.passed and "BatchNormalization" in extra.message
+    early = check(mlp(keras, [32] * 4, dropout=0.2), hidden=4, dropout=False)
+    assert not early.passed and "no Dropout" in early.message
+    sigmoid = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(8, activation="sigmoid"), keras.layers.Dense(10)]
+    )
+    verdict = check(sigmoid, hidden=1, dropout=False)
+    assert not verdict.passed and "ReLU" in verdict.message and "sigmoid" in verdict.message
+
+
+def test_init_checks(keras):
+    naive = keras.initializers.RandomNormal(0.0, 1.0)
+    naive_model = keras.Sequential(
+        [keras.Input((784,))]
+        + [keras.layers.Dense(64, "relu", kernel_initializer=naive, bias_initializer=naive) for _ in range(2)]
+        + [keras.layers.Dense(10, kernel_initializer=naive, bias_initializer=naive)]
+    )
+    assert _mnist.check_init(naive_model, "naive").passed
+    he = mlp(keras, [64, 64])
+    assert _mnist.check_init(he, "proper").passed
+    verdict = _mnist.check_init(he, "naive")
+    assert not verdict.passed and "N(0, 1)" in verdict.message
+    verdict = _mnist.check_init(naive_model, "proper")
+    assert not verdict.passed and "Glorot" in verdict.message and "He" in verdict.message
+    no_bias = keras.Sequential(
+        [keras.Input((784,))]
+        + [keras.layers.Dense(64, "relu", kernel_initializer=naive) for _ in range(2)]
+        + [keras.layers.Dense(10, kernel_initializer=naive)]
+    )
+    verdict = _mnist.check_init(no_bias, "naive")
+    assert not verdict.passed and "biases too" in verdict.message
+
+
+def test_init_stats_recomputed_from_the_saved_model(tmp_path, keras):
+    model = mlp(keras, [256, 256])
+    x, y = _mnist.mnist().stats_batch()
+    stats = _mnist.init_statistics(model, x, y)
+    assert stats["act_std"].shape == stats["grad_norm"].shape == (3,)
+    assert np.all(stats["act_std"] > 0.1) and np.all(stats["act_std"] < 10)  # He keeps the scale
+    right = _grade(tmp_path, LAB22, "init_stats", init_stats={**stats, "model": model})
+    assert right.passed, right.message
+    summed = {"act_std": stats["act_std"], "grad_norm": stats["grad_norm"] * len(x), "model": model}
+    verdict = _grade(tmp_path, LAB22, "init_stats", init_stats=summed)
+    assert not verdict.passed and "summed" in verdict.message
+    wrong = {"act_std": stats["act_std"] * 1.1, "grad_norm": stats["grad_norm"], "model": model}
+    verdict = _grade(tmp_path, LAB22, "init_stats", init_stats=wrong)
+    assert not verdict.passed and "activation std" in verdict.message
+    naive_claim = _grade(tmp_path, LAB21, "init_stats", init_stats={**stats, "model": model})
+    assert not naive_claim.passed and "N(0, 1)" in naive_claim.message
+
+
+def test_model_file_that_is_text_gives_an_error_verdict(tmp_path):
+    save_answer(tmp_path, "model", {"other": 1})
+    (tmp_path / "model.value.keras").write_text("this is not a model\n")
+    verdict = judge(get_lab(LAB24).question("model"), GradeContext(tmp_path, seed=SEED))
+    assert not verdict.passed and verdict.status == "error"
+    assert "not a zip archive" in verdict.message and "model.value.keras" in verdict.message
+
+
+def test_trained_model_below_threshold_and_wrong_architecture(tmp_path, keras):
+    untrained = mlp(keras, [32] * 4, dropout=0.2)
+    verdict = _grade(tmp_path, LAB24, "model", model=untrained)
+    assert not verdict.passed and "Expected test accuracy ≥ 97.80%" in verdict.message
+    verdict = _grade(tmp_path, LAB24, "model", model=mlp(keras, [32] * 4))
+    assert not verdict.passed and "Expected Dropout" in verdict.message
+
+
+def test_dropout_modes_and_gap(tmp_path, keras):
+    model = mlp(keras, [32] * 4, dropout=0.3)
+    save_answer(tmp_path, "model", model)
+    x = _mnist.mnist().x_test[:8]
+    infer = np.asarray(model(x, training=False))
+    modes = {
+        "train_1": np.asarray(model(x, training=True)),
+        "train_2": np.asarray(model(x, training=True)),
+        "infer_1": infer,
+        "infer_2": infer,
+    }
+    assert _grade(tmp_path, LAB24, "dropout_modes", dropout_modes=modes).passed
+    same = {**modes, "train_2": modes["train_1"]}
+    verdict = _grade(tmp_path, LAB24, "dropout_modes", dropout_modes=same)
+    assert not verdict.passed and "training=True" in verdict.message
+    off = {**modes, "train_1": infer, "train_2": infer + 1e-3}
+    verdict = _grade(tmp_path, LAB24, "dropout_modes", dropout_modes=off)
+    assert not verdict.passed
+
+    data = _mnist.mnist()
+    train = _mnist.accuracy(model, *data.train_eval())
+    test = _mnist.accuracy(model, data.x_test, data.y_test)
+    gap = {"train_accuracy": train, "test_accuracy": test, "gap": train - test}
+    assert _grade(tmp_path, LAB23, "gap", gap=gap).passed
+    percent = {"train_accuracy": train * 100, "test_accuracy": test, "gap": train - test}
+    verdict = _grade(tmp_path, LAB23, "gap", gap=percent)
+    assert not verdict.passed and "percentage" in verdict.message
+
+
+def test_lab23_n_params_uses_the_saved_model(tmp_path, keras):
+    model = mlp(keras, [64] * 4)
+    assert _grade(
+        tmp_path, LAB23, "n_params", n_params={"value": model.count_params(), "model": model}
+    ).passed
+    weights = 784 * 64 + 3 * 64 * 64 + 64 * 10
+    verdict = _grade(tmp_path, LAB23, "n_params", n_params={"value": weights, "model": model})
+    assert not verdict.passed and "biases are missing" in verdict.message
+
+
+def test_thresholds_are_printed_in_the_questions():
+    for lab_id in LABS:
+        module = importlib.import_module(f"autograder.labs.{lab_id}")
+        assert 0.9 < module.THRESHOLD < module.COURSE_ACCURACY + 0.02
+        assert f"{module.THRESHOLD:.1%}" in get_lab(lab_id).question("model").description
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole notebooks: reference (seed 0) → full marks, starter → 0 with "not attempted"
+# ---------------------------------------------------------------------------------------------
+_RUNNER = """
+import sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=sys.argv[3] == "1",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(nb, sys.argv[1])
+"""
+
+
+def _execute(base: Path, lab_id: str, kind: str) -> tuple[tuple[str, str], Path, str]:
+    folder, allow_errors = {"reference": ("solutions", "0"), "starter": ("labs", "1")}[kind]
+    work = base / f"{lab_id}-{kind}"
+    work.mkdir()
+    notebook = work / f"{lab_id}.ipynb"
+    shutil.copy(ROOT / folder / lab_id / f"{lab_id}.ipynb", notebook)
+    env = {**os.environ, "LAB_SEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.pop("MNIST_LABS_METRICS", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUNNER, str(notebook), str(work), allow_errors],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    problem = "" if proc.returncode == 0 else (proc.stdout + proc.stderr)[-3000:]
+    return (lab_id, kind), work, problem
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The five reference notebooks and the five starters, executed (two at a time), seed 0."""
+    base = tmp_path_factory.mktemp("mnist-notebooks")
+    jobs = [(lab_id, "reference") for lab_id in LABS] + [(lab_id, "starter") for lab_id in LABS]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda job: _execute(base, *job), jobs))
+    failures = [f"{key}: {problem}" for key, _, problem in results if problem]
+    assert not failures, "\n".join(failures)
+    return {key: work for key, work, _ in results}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_id", LABS)
+def test_reference_notebook_gets_full_marks(executed, lab_id):
+    spec = get_lab(lab_id)
+    result = score_lab(spec, executed[lab_id, "reference"] / "answers")
+    assert result.score == result.max_score == spec.max_score, [(t.name, t.output) for t in result.tests]
+    assert all(t.status == "passed" for t in result.tests)
+    threshold = importlib.import_module(f"autograder.labs.{lab_id}").THRESHOLD
+    assert result.accuracy is not None and result.accuracy >= threshold
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_id", LABS)
+def test_starter_notebook_scores_zero(executed, lab_id):
+    spec = get_lab(lab_id)
+    result = score_lab(spec, executed[lab_id, "starter"] / "answers")
+    assert result.score == 0 and len(result.tests) == len(spec.questions)
+    for test in result.tests:
+        assert test.status == "failed" and test.output.startswith("not attempted"), (test.name, test.output)
