@@ -88,6 +88,14 @@ def step_read(job: Job) -> None:
         job.nb = notebook_io.read_submission(job.path)
     except notebook_io.SubmissionError as exc:
         job.verdict(str(exc))
+        # still name the lab (--lab, else the file name) so the report lists its tests at 0 points
+        lab_id = job.options.lab or notebook_io.identify_lab(nbformat.v4.new_notebook(), job.path)
+        try:
+            job.spec = get_lab(lab_id) if lab_id else None
+        except KeyError:
+            return
+        if job.spec is not None:
+            job.result.lab = job.spec.lab_id
 
 
 def step_identify(job: Job) -> None:
