@@ -135,7 +135,7 @@ class DaskCluster:
         try:
             self.client.wait_for_workers(1, timeout=120)
             threads = self.client.nthreads()
-            self._check(self.client.run(worker_facts), sandbox, log)
+            self._check(sandbox, log)
         except TimeoutError:
             self.client.close()
             raise BatchError(f"no Dask worker joined the scheduler {address} within 120 s") from None
@@ -147,9 +147,12 @@ class DaskCluster:
         self.describe = f"Dask cluster {address}: {len(threads)} worker(s), {self.threads} thread(s)"
         self._completed = as_completed()
 
-    @staticmethod
-    def _check(facts: dict[str, dict], sandbox: bool, log) -> None:
-        mine = worker_facts()
+    def _check(self, sandbox: bool, log) -> None:
+        for _ in range(3):  # a checkout being updated right now settles within seconds
+            facts, mine = self.client.run(worker_facts), worker_facts()
+            if all(theirs["grader"] == mine["grader"] for theirs in facts.values()):
+                break
+            time.sleep(2)
         fatal = []
         for address, theirs in sorted(facts.items()):
             where = f"worker {address} ({theirs.get('host')})"
@@ -241,9 +244,7 @@ def _record(task: Task, outcome: dict, sha: str, settings: dict, backend: str, g
     return data
 
 
-def _grade_all(
-    backend, todo: list[Task], settings: dict, store: ResultStore, report: BatchReport, bar
-) -> None:
+def _grade_all(backend, todo: list[Task], settings: dict, store: ResultStore, report: BatchReport, bar, log):
     pending = deque((task, 1) for task in todo)
     inflight: dict = {}
     grader = fingerprint()
@@ -272,7 +273,7 @@ def _grade_all(
                 errors = [e for lab in data["labs"] for e in lab["errors"]] + data["errors"]
                 if errors:
                     report.with_errors += 1
-                    bar.write(f"  ! {task.key}: {_one_line(errors[0])}")
+                    bar.write(f"  ! {task.key}: {_one_line(errors[0])}", file=log)
             else:
                 store.save_crash(
                     task.student,
@@ -280,7 +281,7 @@ def _grade_all(
                     {"task": task.key, "source": task.source, "sha256": sha, **outcome},
                 )
                 report.crashed += 1
-                bar.write(f"  ✘ {task.key}: NOT GRADED — {_one_line(outcome.get('error', ''))}")
+                bar.write(f"  ✘ {task.key}: NOT GRADED — {_one_line(outcome.get('error', ''))}", file=log)
             bar.set_postfix_str(
                 f"with errors {report.with_errors}, not graded {report.crashed}", refresh=False
             )
@@ -361,7 +362,7 @@ def run_batch(
             bar.set_postfix_str("with errors 0, not graded 0")
             previous = signal.signal(signal.SIGTERM, _interrupt)
             try:
-                _grade_all(backend, todo, settings, store, report, bar)
+                _grade_all(backend, todo, settings, store, report, bar, log)
             except KeyboardInterrupt:
                 report.interrupted = True
                 backend.close(kill=True)

@@ -45,6 +45,9 @@ def read_for_grading(path: Path) -> tuple[dict, str]:
     if path.is_symlink():
         payload["kind"] = "symlink"
         return payload, hashlib.sha256(b"symlink:" + os.fsencode(os.readlink(path))).hexdigest()
+    if path.exists() and not path.is_file():
+        payload["kind"] = "special"  # a FIFO, a device or a folder named .ipynb: never opened
+        return payload, "special"
     if not path.is_file():
         payload["kind"] = "missing"
         return payload, "missing"
@@ -156,6 +159,12 @@ def grade_task(payload: dict, settings: dict) -> dict:
         return {
             "status": "crashed",
             "error": "the notebook disappeared before it was graded",
+            "worker": worker,
+        }
+    if payload["kind"] == "special":
+        return {
+            "status": "crashed",
+            "error": "not a regular file (a FIFO, a device or a folder)",
             "worker": worker,
         }
     if settings.get("sandbox", True) and (problem := sandbox_problem()):

@@ -55,7 +55,8 @@ def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " — the file looks truncated" if exc.pos >= len(text) - 2 else ""
+        cut = exc.pos >= len(text.rstrip()) - 2 or not text.rstrip().endswith("}")  # a notebook ends in }
+        hint = " — the file looks truncated" if cut else ""
         raise SubmissionError(
             f"not a valid notebook: {path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}){hint}"
         ) from None

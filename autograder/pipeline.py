@@ -2,7 +2,8 @@
 
 Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS``):
 
-1. ``read``      — parse and validate with nbformat. A broken file is a *verdict*, not a crash.
+1. ``read``      — parse and validate with nbformat. A broken file is a *verdict*, not a crash
+                   (the lab is still named, from ``--lab`` or the file name, so its tests show 0).
 2. ``identify``  — which lab (``--lab`` overrides; a notebook of another lab is refused).
 3. ``restore``   — locked and test cells from the instructor source, hidden tests injected,
                    student answer cells kept; deviations become notes.
@@ -14,7 +15,8 @@ Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS`
 6. ``collect``   — copy only regular ``answers/*.npz|*.keras`` files, size-capped, whose SHA-256
                    the runner recorded right after their test cell, out of the work directory into
                    a grader-owned one. Nothing else leaves the sandbox.
-7. ``rescore``   — one fresh Python process (sandboxed too) judges every lab's collected answers.
+7. ``rescore``   — one fresh Python process (sandboxed too, ``execute.run_rescore``) judges every
+                   lab's collected answers.
 8. ``report``    — attach cell problems (timeouts, kernel deaths, network refusals) to the tests
                    they affected; every lab ends with a ``LabResult``.
 

@@ -163,7 +163,16 @@ def main() -> int:
             f"{rate / base:7.2f}×{crashed}"
         )
     same = len({row["csv"] for row in rows}) == 1
-    print(f"\nload average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    per_sub = sorted(row["cpu"] / n for row in rows)[len(rows) // 2]
+    utils = [row["cpu"] / (row["wall"] * cores) * 100 for row in rows]
+    print(
+        f"\nCPU per submission: {per_sub:.1f} s (median) → {cores} idle cores could grade at most "
+        f"~{cores * 60 / per_sub:.0f} submissions/min; the runs above got {min(utils):.0f}–{max(utils):.0f} % "
+        "of the cores"
+    )
+    print(
+        f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (above {cores}: other jobs share the cores)"
+    )
     print(f"grades.csv identical across configurations: {'yes' if same else 'NO'}")
     print(
         "\nWhat limits scaling on this machine: CPU. A grading is CPU-bound (sandbox and Jupyter kernel\n"

@@ -25,6 +25,7 @@ import pytest
 from autograder import batch, cli
 from autograder.batch_layout import LayoutError, discover, extract_zip
 from autograder.batch_store import Record, ResultStore, grades_csv
+from autograder.batch_worker import read_for_grading
 from autograder.labs import all_labs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,10 +306,12 @@ def test_flat_layout_duplicates_and_lab_filter(tmp_path):
     shutil.copy(reference, root / "ann" / f"{LAB}.ipynb")
     shutil.copy(ROOT / "labs" / OTHER / f"{OTHER}.ipynb", root / "ann" / "other.ipynb")
     (root / "ben" / "mystery.ipynb").write_text("not json")
+    os.mkfifo(root / "ben" / "pipe.ipynb")  # never opened (a read would block)
     found = discover(tmp_path)
     assert found.layout == "flat" and found.root == root
     tasks = {t.key: t for t in found.tasks}
-    assert set(tasks) == {f"ann/{LAB}", f"ann/{OTHER}", "ben/unidentified-mystery"}
+    assert set(tasks) == {f"ann/{LAB}", f"ann/{OTHER}", "ben/unidentified-mystery", "ben/unidentified-pipe"}
+    assert read_for_grading(tasks["ben/unidentified-pipe"].path)[0]["kind"] == "special"
     assert (
         tasks[f"ann/{LAB}"].path.name == f"{LAB}.ipynb"
         and "ignored work/my copy.ipynb" in tasks[f"ann/{LAB}"].notes[0]
@@ -388,7 +391,7 @@ def test_a_dying_worker_is_retried_then_recorded_not_graded(tmp_path, course):
     backend = _DyingBackend()
 
     class Bar:
-        def write(self, text):
+        def write(self, text, file=None):
             pass
 
         def set_postfix_str(self, *a, **k):
@@ -397,7 +400,7 @@ def test_a_dying_worker_is_retried_then_recorded_not_graded(tmp_path, course):
         def update(self, n):
             pass
 
-    batch._grade_all(backend, [task], SETTINGS, store, report, Bar())
+    batch._grade_all(backend, [task], SETTINGS, store, report, Bar(), sys.stderr)
     assert backend.sent == batch.MAX_ATTEMPTS and report.crashed == 1 and not store.records()
     assert store.crashes() == [(task.student, task.lab, "a grading process died while grading it")]
 

@@ -10,7 +10,6 @@ reached the host, nothing written outside the work directory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -34,13 +33,6 @@ pytestmark = [
 CANARY_TEXT = "canary: must stay unread, unchanged and in place\n"
 
 
-def _tree_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(file.relative_to(path)).encode() + file.read_bytes())
-    return digest.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def lab() -> Lab:
     return Lab.load()
@@ -61,16 +53,25 @@ def host(tmp_path_factory):
     server.listen(8)
     server.setblocking(False)
     env = C.Env(ROOT, canary, other, outside / "results.json", server.getsockname()[1])
-    before = _tree_digest(ROOT / "solutions")
-    yield env, server, before
+    yield env, server
     server.close()
 
 
 @pytest.fixture(scope="module")
-def runs(lab, host, tmp_path_factory):
-    env, _, _ = host
+def runs(request, lab, host, tmp_path_factory):
+    """Every group the selected tests need (all of them unless only some cases were selected)."""
+    env, _ = host
+    selected = [item for item in request.session.items if item.module is request.module]
+    cases = [
+        item.callspec.params["case"]
+        for item in selected
+        if "[" in item.name and item.originalname == "test_case"
+    ]
+    groups = list(GROUPS) if len(cases) < len(selected) - 1 else sorted({c.group for c in cases})
     workers = int(os.environ.get("HOSTILE_WORKERS", "2"))
-    return grade_corpus(lab, env, tmp_path_factory.mktemp("corpus"), TEST_LIMITS, workers=workers)
+    return grade_corpus(
+        lab, env, tmp_path_factory.mktemp("corpus"), TEST_LIMITS, groups=groups, workers=workers
+    )
 
 
 def test_corpus_covers_enough_cases():
@@ -132,7 +133,7 @@ def test_no_sandbox_process_is_left_running(runs):
 
 def test_network_is_unreachable(host, runs, lab):
     """Issue #5: nothing reached the host's loopback server, and every attempt got the message."""
-    _, server, _ = host
+    _, server = host
     with pytest.raises(BlockingIOError):
         server.accept()
     found = texts(runs["escape"], CASES[0], lab)
@@ -141,13 +142,13 @@ def test_network_is_unreachable(host, runs, lab):
 
 
 def test_nothing_outside_the_work_directory_was_written(host, runs):
-    """Issue #5: the canary, the grader's results path, the instructor sources and the grader's
-    own package are as they were, though the notebooks tried to read, write and delete them."""
-    env, _, solutions_before = host
+    """Issue #5: the canary, the grader's results path and the grader's own package are as they
+    were, though the notebooks tried to read, write and delete them (and ``solutions/``, which the
+    escape group's cells found absent: see ``read_solutions``)."""
+    env, _ = host
     assert env.canary.read_text() == CANARY_TEXT
     assert env.canary.stat().st_mtime == 1_000_000_000
     assert not env.results.exists()
-    assert _tree_digest(ROOT / "solutions") == solutions_before
     assert (ROOT / "autograder" / "labs").is_dir()
     assert "return 100" not in (ROOT / "autograder" / "scoring.py").read_text()
     assert not Path("/autograder/results/results.json").exists()

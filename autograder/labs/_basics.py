@@ -333,7 +333,10 @@ def linear_verdict(forward, grads, points: np.ndarray, where: str = "") -> Verdi
     """``forward``: (q, f) per point; ``grads``: (∂f/∂w, ∂f/∂x, ∂f/∂b) per point, vs central differences."""
     w, x, b = points.T
     single = (lambda a: a[0]) if len(points) == 1 else (lambda a: a)
-    f = lambda w_, x_, b_: w_ * x_ + b_  # noqa: E731 - the function being differentiated
+
+    def f(w_, x_, b_):  # the function being differentiated
+        return w_ * x_ + b_
+
     h = FD_STEP
     numeric = np.stack(
         [

@@ -240,7 +240,10 @@ lab.check("sigmoid_hidden", _hidden_answers)
 # %%
 def numerical_gradients(w, x, h=H):
     """Central differences of f with respect to w0, x0, w1, x1, w2."""
-    f = lambda w, x: sigmoid_forward(w, x)["f"]  # noqa: E731
+
+    def f(w, x):
+        return sigmoid_forward(w, x)["f"]
+
     out = {}
     for name, vec, i in [("w0", w, 0), ("x0", x, 0), ("w1", w, 1), ("x1", x, 1), ("w2", w, 2)]:
         up, down = list(vec), list(vec)

@@ -179,7 +179,9 @@ ESCAPES = [  # (case, kind, source builder, messages)
         "fork_bomb",
         "runaway",
         lambda e: C.FORK_BOMB,
-        [r"{at} left \d+ processes running: stopped by the grader"],
+        [
+            r"{at} (left \d+ processes running: stopped by the grader|hit the limit of 256 processes|exceeded the 20 s time limit)"
+        ],
     ),
     ("thread_bomb", "runaway", lambda e: C.THREAD_BOMB, [r"{at} hit the limit of 256 processes and threads"]),
     (
@@ -553,9 +555,9 @@ case(
 
 @group("huge_notebook")
 def build_huge(lab: Lab, env: C.Env, folder: Path) -> Path:
-    nb = copy.deepcopy(lab.release)
-    nb.cells.append(nbformat.v4.new_markdown_cell("x" * (200 << 20)))
-    return write(nb, folder / lab.spec.notebook)
+    data = json.loads(_release_text(lab))
+    data["cells"].append({"cell_type": "markdown", "id": "huge", "metadata": {}, "source": "x" * (200 << 20)})
+    return _file("{lab}.ipynb", json.dumps(data))(lab, env, folder)
 
 
 case("notebook_200mb", "huge_notebook", "broken", lambda lab: 0.0, r"is 200 MiB; the limit is 50 MiB")
@@ -587,6 +589,7 @@ case(
     "broken",
     lambda lab: 0.0,
     r"wrong lab: Expected a notebook for \w+\. Received: \S+, which is",
+    result="other",
 )
 
 
@@ -623,7 +626,8 @@ def expand(pattern: str, lab: Lab) -> str:
 
 
 def lab_result(run: GroupRun, case_: Case, lab: Lab):
-    wanted = {"duplicate": f"{lab.lab_id} (duplicate)", "": lab.lab_id}.get(case_.result, case_.result)
+    wanted = {"duplicate": f"{lab.lab_id} (duplicate)", "": lab.lab_id, "other": _other_labs(lab)[0]}
+    wanted = wanted.get(case_.result, case_.result)
     return next((r for r in run.result.labs if r.lab == wanted), None)
 
 
