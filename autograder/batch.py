@@ -15,10 +15,12 @@ grade — and the next run tries it again. See docs/batch.md.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 import uuid
 import zipfile
@@ -64,8 +66,10 @@ class _Retry(Exception):
 
 
 # ---------------------------------------------------------------- backends
-def _init_worker(parent: int) -> None:
-    """Local worker: die with the coordinator (even on kill -9), leave Ctrl-C to it."""
+def _init_worker(parent: int, scratch: str) -> None:
+    """Local worker: die with the coordinator (even on kill -9), leave Ctrl-C to it, and keep
+    every temporary file (its own and the pipeline's) under ``scratch``, which the next run
+    clears — a killed worker leaves nothing behind in /tmp."""
     signal.signal(signal.SIGINT, lambda *_: None)  # a handler, not SIG_IGN: not inherited by exec
     try:
         import ctypes
@@ -75,13 +79,16 @@ def _init_worker(parent: int) -> None:
         pass
     if os.getppid() != parent:
         os._exit(1)
+    own = Path(scratch) / str(os.getpid())
+    own.mkdir(mode=0o711, parents=True, exist_ok=True)
+    tempfile.tempdir = str(own)
 
 
 class LocalPool:
     name = "local"
 
-    def __init__(self, workers: int):
-        self.workers = workers
+    def __init__(self, workers: int, scratch: Path):
+        self.workers, self.scratch = workers, scratch
         self.capacity = 2 * workers
         self._context = multiprocessing.get_context("spawn")
         self._executor = self._start()
@@ -89,7 +96,10 @@ class LocalPool:
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            self.workers, mp_context=self._context, initializer=_init_worker, initargs=(os.getpid(),)
+            self.workers,
+            mp_context=self._context,
+            initializer=_init_worker,
+            initargs=(os.getpid(), str(self.scratch)),
         )
 
     def submit(self, payload: dict, settings: dict):
@@ -349,7 +359,7 @@ def run_batch(
                 else:
                     report.workers = f"{workers} worker(s) (--workers)"
                 workers = max(1, min(workers, len(todo)))
-                backend = LocalPool(workers)
+                backend = LocalPool(workers, store.scratch)
             log.write(f"{report.workers}\n")
             bar = tqdm(
                 total=len(todo),
@@ -372,6 +382,7 @@ def run_batch(
                 bar.close()
                 if backend is not None:
                     backend.close()
+                store.clear_scratch()
         report.seconds = time.monotonic() - started
         if report.interrupted:
             log.write(
@@ -409,7 +420,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "batch",
         help="grade a whole course: every student's submissions, resumable, locally or on Dask",
-        description=__doc__,
+        description=(
+            "Grade every student's submissions with the same sandboxed pipeline as `grade`, N at a time\n"
+            "(local worker processes, or a Dask cluster with --scheduler). Results are saved one by one:\n"
+            "run the same command again after an interruption and only what has no result is graded.\n"
+            "Writes OUTPUT/results/<student>/<lab>.json, OUTPUT/grades.csv and OUTPUT/summary.txt.\n"
+            "See docs/batch.md."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("submissions", help="submitted/<student>/<lab>/, <student>/*.ipynb folders, or a .zip")
     p.add_argument("--output", default="grading-output", help="results folder (default: grading-output)")

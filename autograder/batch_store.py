@@ -59,6 +59,7 @@ class ResultStore:
         self.results = self.output / "results"
         self.errors = self.output / "errors"
         self.backups = self.output / "backups" / run_stamp
+        self.scratch = self.output / ".work"  # local workers' temporary files
         self.backed_up = 0
         self._lock = None
 
@@ -79,6 +80,10 @@ class ResultStore:
         self._lock = handle
         for stale in self.output.glob("*/*/.*.tmp"):  # a write cut short by a kill: never a result
             stale.unlink()
+        shutil.rmtree(self.scratch, ignore_errors=True)  # what killed workers left
+
+    def clear_scratch(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def unlock(self) -> None:
         if self._lock is not None:

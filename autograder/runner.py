@@ -3,7 +3,7 @@
 ``python -m autograder.runner IN.ipynb OUT.ipynb --cell-seconds S --output-bytes B --report-fd 3``
 
 * every cell runs (errors are recorded, not fatal); a cell over its time limit is interrupted; a
-  kernel that ignores the interrupt for ``GRACE_SECONDS`` is killed and replaced by a fresh one,
+  kernel that ignores the interrupt for ``GRACE_SECONDS`` (10 s) is killed and replaced by a fresh one,
   as is a kernel that dies (``os._exit``, a segfault, out of memory). Later cells still run, but
   without the lost state, so most of them fail;
 * after every cell, processes the cell left behind are killed (``--sweep``, sandbox only: there the
@@ -42,7 +42,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-GRACE_SECONDS = 5.0  # after an interrupt, how long the kernel has to become responsive again
+GRACE_SECONDS = 10.0  # after an interrupt, how long the kernel has to become responsive again
 ANSWERS = Path("answers")
 _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
 

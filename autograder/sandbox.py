@@ -169,7 +169,7 @@ def build_command(
     }
     if mnist is not None:
         base_env["AUTOGRADER_MNIST"] = SANDBOX_MNIST
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KERAS_BACKEND"):
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KERAS_BACKEND", "LAB_SEED"):
         if key in os.environ:
             base_env[key] = os.environ[key]
     base_env.update(env or {})

@@ -121,7 +121,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:
         subs = Path(tmp) / "course"
         n = make_batch(subs, args.labs, args.copies)
-        load = os.getloadavg()
+        load = load_before = os.getloadavg()
         print(f"{n} submissions ({args.copies} reference + {args.copies} starter × {', '.join(args.labs)})")
         print(f"machine: {cores} cores; load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
         for workers in args.workers:
@@ -174,16 +174,24 @@ def main() -> int:
         f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (above {cores}: other jobs share the cores)"
     )
     print(f"grades.csv identical across configurations: {'yes' if same else 'NO'}")
+    busiest = max(*load_before, *load)
+    if busiest > 1.5 * cores:
+        print(
+            f"WARNING: other jobs kept this machine busy (load average up to {busiest:.0f} on {cores} cores): the\n"
+            "wall times and speed-ups above measure that contention as much as the grader, and the order\n"
+            "of the runs matters; CPU seconds per submission is the number that carries over."
+        )
     print(
-        "\nWhat limits scaling on this machine: CPU. A grading is CPU-bound (sandbox and Jupyter kernel\n"
-        "start-up, TensorFlow imported twice — in the kernel and in the re-scoring process —, then the\n"
-        "lab's own NumPy/TensorFlow work) with little I/O, and TensorFlow already runs some of it on\n"
-        "both cores, so one worker leaves only part of the second core idle and two workers cannot do\n"
-        "better than 2 cores' worth of CPU; more workers than cores only add memory and context\n"
-        "switches. When other jobs share the machine (a load average above the core count), a second\n"
-        "worker also wins a larger share of the contended cores, which flatters the speed-up. Scaling\n"
-        "further needs cores: ~one worker per core and 3 GiB per machine, or more machines via Dask\n"
-        "(docs/batch.md); the Dask path costs a cluster start-up and a little scheduling overhead."
+        "\nWhat limits scaling on this machine: CPU, and nothing else. A grading is a few seconds of CPU\n"
+        "(sandbox and Jupyter kernel start-up, TensorFlow imported twice — by the kernel and by the\n"
+        "re-scoring process —, then the lab's NumPy/TensorFlow work), mostly one thread at a time and\n"
+        "with little I/O: one worker keeps at most about one core busy, a second worker fills the second\n"
+        "core, and then no CPU is left — cores × 60 / (CPU s per submission) is the ceiling, and more\n"
+        "workers than cores only add memory (~3 GiB each) and context switches. Dask adds a cluster\n"
+        "start-up and a little scheduling, nothing per grading. On a machine shared with other jobs the\n"
+        "cores are not all ours, and the runs compete with those jobs, not only with each other.\n"
+        "Scaling further needs cores: more workers on a bigger machine, or more machines via Dask\n"
+        "(docs/batch.md)."
     )
     return 0 if same and not any(row["report"].crashed for row in rows) else 1
 

@@ -32,6 +32,13 @@ from autograder import pipeline  # noqa: E402
 from autograder.labs import get_lab  # noqa: E402
 
 LABS = ("lab25_optimizers", "lab26_batchnorm", "lab27_activations", "lab28_outputs_losses")
+# passing tests whose message is worth a line of its own (what the grader measured)
+DETAILS = {
+    "lab25_optimizers": ("test_minibatch",),
+    "lab26_batchnorm": ("test_bn_xor",),
+    "lab27_activations": ("test_table",),
+    "lab28_outputs_losses": ("test_regression",),
+}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -85,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{lab.execution_time:>9.1f}  {' | '.join(failed) or '-'}",
                 flush=True,
             )
+            for test in lab.tests:
+                if test.status == "passed" and test.name in DETAILS.get(lab.lab, ()):
+                    print(f"{'':<27}{test.name}: {test.output.split('; ')[-1]}", flush=True)
         print(f"{'':<22}{seed:>5}  whole submission {wall:.1f} s", flush=True)
     print()
     for lab_id in labs:

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         found = texts(run, case, lab)
         verdict = next(
             (t for p in case.messages for t in found if re.search(expand(p, lab), t)),
-            (found[0] if found else ""),
+            next((t for t in found if f"`hostile_{case.name}`" in t), "(no message: the score is the check)"),
         )
         mismatches += not ok
         want = "—" if expected is None else f"{expected:g}"

@@ -171,6 +171,7 @@ def test_killed_batch_resumes_without_losing_or_repeating(course, local_run, tmp
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, f"workers outlived the killed batch: {alive}"  # they die with it
     kept = {p: p.stat().st_mtime_ns for p in out.glob("results/*/*.json")}
+    assert (out / ".work").is_dir()  # the killed workers' temporary files stayed out of /tmp
     assert 0 < len(kept) < 5 and not (out / "grades.csv").exists()
     second = subprocess.run(
         _cli(course, out, "--workers", "2", "--cell-timeout", "90", "--timeout", "240"),
@@ -184,7 +185,9 @@ def test_killed_batch_resumes_without_losing_or_repeating(course, local_run, tmp
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # nothing saved was graded again
     assert (out / "grades.csv").read_text() == (local_run[0] / "grades.csv").read_text()
     assert _verdicts(out) == _verdicts(local_run[0])
-    assert not list(out.glob("results/*/.*.tmp"))
+    assert (
+        not list(out.glob("results/*/.*.tmp")) and not (out / ".work").exists()
+    )  # killed workers' files too
 
 
 # ---------------------------------------------------------------- Dask

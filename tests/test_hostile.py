@@ -62,12 +62,9 @@ def runs(request, lab, host, tmp_path_factory):
     """Every group the selected tests need (all of them unless only some cases were selected)."""
     env, _ = host
     selected = [item for item in request.session.items if item.module is request.module]
-    cases = [
-        item.callspec.params["case"]
-        for item in selected
-        if "[" in item.name and item.originalname == "test_case"
-    ]
-    groups = list(GROUPS) if len(cases) < len(selected) - 1 else sorted({c.group for c in cases})
+    cases = [item.callspec.params["case"] for item in selected if item.originalname == "test_case"]
+    everything = any(item.originalname != "test_case" and "runs" in item.fixturenames for item in selected)
+    groups = list(GROUPS) if everything else sorted({c.group for c in cases})
     workers = int(os.environ.get("HOSTILE_WORKERS", "2"))
     return grade_corpus(
         lab, env, tmp_path_factory.mktemp("corpus"), TEST_LIMITS, groups=groups, workers=workers

@@ -374,7 +374,7 @@ MB_TRAIN = 2_000  # the first 2,000 MNIST training images
 MB_EPOCHS = 5
 MB_BATCH = 32
 MB_LR = 0.1
-MINI_MIN_ACCURACY = 0.85  # calibrated: 0.875-0.878 (seeds 0-4); full batch 0.41-0.54
+MINI_MIN_ACCURACY = 0.85  # calibrated: 0.873-0.878 (seeds 0-4); full batch 0.41-0.54
 MINI_MIN_GAP = 0.10  # mini-batch must beat full batch by this much after the same epochs
 
 
@@ -778,7 +778,7 @@ TABLE_BATCH = 32
 TABLE_LR = 0.05
 NOT_CONVERGED = 0.5  # below this test accuracy the table prints "n/c" (not converged)
 TABLE_TOLERANCE = 0.002  # the student's accuracy vs the grader's re-evaluation of the saved model
-BEST_MIN_ACCURACY = 0.90  # calibrated: best of the six 0.917-0.926 on seeds 0-2 (maxout)
+BEST_MIN_ACCURACY = 0.88  # calibrated: best of the six 0.910-0.928 on seeds 0-4 (maxout every time)
 
 
 def hidden_blocks(model) -> tuple[list[tuple[int, str]], str]:
@@ -1004,7 +1004,7 @@ CLS_TRAIN_SEED, CLS_TEST_SEED = 280, 28000
 REG_NOISE = 0.1
 REG_MAX_MSE = 0.03  # calibrated: test MSE 0.002-0.011 (noise-free targets; the noise floor is 0.01)
 CLS_CLASSES = 3
-CLS_MIN_ACCURACY = 0.9  # calibrated: 0.955-0.962
+CLS_MIN_ACCURACY = 0.9  # calibrated: 0.951-0.969 (seeds 0-4)
 
 
 def regression_data(n: int, seed: int, noise: float = REG_NOISE) -> tuple[np.ndarray, np.ndarray]:

@@ -163,13 +163,28 @@ def _activation_name(layer) -> str:
     return getattr(fn, "__name__", str(fn)) if fn is not None else "linear"
 
 
+def input_dropout(model) -> float:
+    """The rate of a Dropout applied to the pixels, before the first Dense layer (0 if none)."""
+    rate = 0.0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            break
+        if kind == "Dropout":
+            rate = max(rate, float(layer.rate))
+    return rate
+
+
 def blocks(model) -> tuple[list[Block], list[str]]:
-    """The model as Dense blocks, plus the names of layers no MNIST lab allows."""
+    """The model as Dense blocks, plus the names of layers no MNIST lab allows.
+
+    A Dropout before the first Dense layer (input dropout) is not a block: see ``input_dropout``.
+    """
     found: list[Block] = []
     odd: list[str] = []
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind == "InputLayer":
+        if kind == "InputLayer" or (kind == "Dropout" and not found):
             continue
         if kind == "Dense":
             found.append(Block(layer.name, int(layer.units), _activation_name(layer)))
@@ -187,7 +202,8 @@ def describe(model) -> str:
     found, odd = blocks(model)
     shape = getattr(model, "input_shape", None)
     head = str(shape[-1]) if isinstance(shape, tuple) and len(shape) == 2 else str(shape)
-    text = " → ".join([head] + [b.describe() for b in found])
+    first = [f"Dropout({input_dropout(model):g})"] if input_dropout(model) else []
+    text = " → ".join([head] + first + [b.describe() for b in found])
     return text + (f" (+ {', '.join(odd)})" if odd else "")
 
 
@@ -252,11 +268,11 @@ def check_architecture(
             f"Expected Dropout after the hidden layers (the lesson of this lab). Received: no Dropout "
             f"in {arch}. Hint: keras.layers.Dropout(rate) after each hidden Dense layer."
         )
-    if dropout and any(r >= 0.8 for r in rates):
-        return fail(f"Expected dropout rates below 0.8. Received: {max(rates):g} in {arch}.")
+    if dropout and any(r >= 0.8 for r in rates + [input_dropout(model)]):
+        return fail(f"Expected dropout rates below 0.8. Received: {arch}.")
     if last.dropout:
         return fail(f"Expected no Dropout after the output layer. Received: {arch}.")
-    if not dropout and any(rates):
+    if not dropout and (any(rates) or input_dropout(model)):
         return fail(
             f"Expected no Dropout in this lab (it is the next lab's topic). Received: Dropout in {arch}."
         )

@@ -1,13 +1,14 @@
 # %% [markdown]
 # # Lab 24 — the deep network with dropout (드롭아웃)
 #
-# **Description:** lab 23's network memorized its training set. Dropout switches off a random part of
-# every hidden layer at each training step, so no unit can rely on a few others: the network has to
-# learn redundant, more general features. At test time every unit works, with nothing dropped.
+# **Description:** lab 23's network learned its training set almost by heart. Dropout switches off a
+# random part of every hidden layer at each training step, so no unit can rely on a few others: the
+# network has to learn redundant, more general features. At test time every unit works, with nothing
+# dropped.
 #
 # ## Goals
 #
-# 1. Add `Dropout` after each hidden layer of lab 23's network.
+# 1. Add `Dropout` after each hidden layer of lab 23's network (and lightly on the input pixels).
 # 2. Check dropout's two modes: random in training (`training=True`), deterministic in inference
 #    (`training=False`).
 # 3. Train, and compare the train-vs-test gap with lab 23's.
@@ -18,15 +19,17 @@
 # %% [markdown]
 # ## Hyper-parameters
 #
-# `DROPOUT_RATE` is the fraction of units dropped (the course's TF1 code used `keep_prob = 1 − rate`).
+# Dropout is what lets us give the network more room without overfitting: a first hidden layer of
+# 512 units (it reads all 784 pixels), a light dropout on the pixels themselves, and 12 epochs instead
+# of 8 (with parts of the network switched off, each step learns less).
 
 # %%
-HIDDEN_UNITS = 256  # width of each hidden layer (the course: 512)
-HIDDEN_LAYERS = 4
-DROPOUT_RATE = 0.2  # fraction of each hidden layer's outputs zeroed at every training step
+HIDDEN_UNITS = [512, 256, 256, 256]  # width of each of the 4 hidden layers (the course: 4 × 512)
+INPUT_DROPOUT = 0.1  # fraction of the pixels zeroed at every training step
+DROPOUT_RATE = 0.2  # fraction of each hidden layer's outputs zeroed (course: keep_prob 0.7 → 0.3)
 LEARNING_RATE = 3e-3  # Adam's initial step size; decays to 0 along a cosine
 BATCH_SIZE = 512
-EPOCHS = 12  # dropout slows fitting down: a few more epochs than lab 23
+EPOCHS = 12
 
 # %% tags=["locked"] grade_id="setup"
 import os
@@ -68,17 +71,18 @@ print(f"training {x_fit.shape}, validation {x_val.shape}, test {x_test.shape}")
 # %% [markdown]
 # ## Step 2: the network with dropout
 #
-# `build_model()`: `Input(784)` → `HIDDEN_LAYERS` × [`Dense(HIDDEN_UNITS, relu, he_normal)` →
-# `Dropout(DROPOUT_RATE)`] → `Dense(10)` (logits). No dropout after the output layer.
+# `build_model()`: `Input(784)` → `Dropout(INPUT_DROPOUT)` → for each width in `HIDDEN_UNITS`:
+# [`Dense(width, relu, he_normal)` → `Dropout(DROPOUT_RATE)`] → `Dense(10)` (logits). No dropout
+# after the output layer.
 
 
 # %% tags=["solution"] grade_id="build_answer"
 def build_model():
-    """784 → HIDDEN_LAYERS × (Dense ReLU → Dropout) → 10 logits, He initialization."""
+    """784 → Dropout → 4 × (Dense ReLU → Dropout) → 10 logits, He initialization."""
     ### BEGIN SOLUTION
-    layers = [keras.Input(shape=(784,))]
-    for _ in range(HIDDEN_LAYERS):
-        layers.append(keras.layers.Dense(HIDDEN_UNITS, activation="relu", kernel_initializer="he_normal"))
+    layers = [keras.Input(shape=(784,)), keras.layers.Dropout(INPUT_DROPOUT)]
+    for units in HIDDEN_UNITS:
+        layers.append(keras.layers.Dense(units, activation="relu", kernel_initializer="he_normal"))
         layers.append(keras.layers.Dropout(DROPOUT_RATE))
     layers.append(keras.layers.Dense(10, kernel_initializer="he_normal"))
     return keras.Sequential(layers, name="deep_dropout")
@@ -175,7 +179,7 @@ lab.check("gap", lambda: {"train_accuracy": train_accuracy, "test_accuracy": tes
 # validation accuracy for a while: the training network is handicapped on purpose.
 
 # %%
-plot_history(history, f"{HIDDEN_LAYERS} hidden layers, dropout {DROPOUT_RATE}")
+plot_history(history, f"{len(HIDDEN_UNITS)} hidden layers, dropout {INPUT_DROPOUT} / {DROPOUT_RATE}")
 
 # %%
 plot_misclassified(model, x_test, y_test)
@@ -184,11 +188,16 @@ confusion = plot_confusion_matrix(model, x_test, y_test)
 # %% [markdown]
 # ## What we learned
 #
-# * Dropout is a regularizer: it narrows the gap between training and test accuracy and lifts the test
-#   accuracy of the deep network above lab 22's shallow one.
+# * Dropout is a regularizer (정규화): it pays for more capacity (a wider first layer) and more epochs
+#   with a gap that does not grow, and lifts the test accuracy to about 98.5 %.
+# * Be honest about its size: with He initialization, Adam and a decaying learning rate, lab 23's small
+#   network hardly overfits MNIST in 8 epochs, and dropout alone at that size gains little (we measured
+#   about +0.1 point for the wider network, 12 epochs, with vs without dropout). Its value grows with
+#   the network and the training time — the course's 4 × 512 network at a constant learning rate went
+#   from 97.23 % to 98.13 %.
 # * It acts only in training; `model.predict` / `model(x, training=False)` use the whole network.
-# * From lab 20 to lab 24: 92 % → 95 % → 98 % → 98 % → 98.3 %, each step one idea: hidden layers,
-#   initialization, depth, regularization.
+# * From lab 20 to lab 24: about 92.5 % → 95.5 % → 98.1 % → 98.2 % → 98.5 %, each step one idea:
+#   hidden layers, initialization, depth, regularization.
 
 # %%
 lab.summary()

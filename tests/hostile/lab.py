@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,5 +181,7 @@ def insert_before(nb, anchor_id: str, *cells) -> None:
 
 def write(nb, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
+    with warnings.catch_warnings():  # duplicated cell ids are one of the cases
+        warnings.simplefilter("ignore")
+        nbformat.write(nb, path)
     return path
