@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
@@ -370,7 +371,8 @@ def run_batch(
                 disable=not progress,
             )
             bar.set_postfix_str("with errors 0, not graded 0")
-            previous = signal.signal(signal.SIGTERM, _interrupt)
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
             try:
                 _grade_all(backend, todo, settings, store, report, bar, log)
             except KeyboardInterrupt:
@@ -378,7 +380,8 @@ def run_batch(
                 backend.close(kill=True)
                 backend = None
             finally:
-                signal.signal(signal.SIGTERM, previous)
+                if main:
+                    signal.signal(signal.SIGTERM, previous)
                 bar.close()
                 if backend is not None:
                     backend.close()
