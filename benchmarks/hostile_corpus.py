@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/hostile_corpus.py [--limits test|production] [--lab LAB]
                                                   [--workers N] [--group NAME ...]
 
-``--limits test`` (default) uses the corpus's scaled-down limits (``tests/hostile/corpus.py``:
+``--limits test`` (default) uses the corpus's scaled-down limits (``tests/hostile/registry.py``:
 20 s per cell, 4 GiB…); ``production`` uses ``autograder.sandbox.Limits()`` (120 s per cell,
 600 s per notebook, 8 GiB), so every runaway case takes its full production time. The seconds of a
 case are those of its group (one ``grade_path`` call holding several cases). Exit status 1 when a
