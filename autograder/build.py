@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import re
+
 import jupytext
 import nbformat
 
@@ -30,6 +32,7 @@ from autograder.labs import all_labs, get_lab
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+_HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 _ROLES = {
     "locked": dict(grade=False, solution=False, locked=True),
     "solution": dict(grade=False, solution=True, locked=False),
@@ -83,6 +86,10 @@ def instructor_notebook(lab_id: str, root: Path = ROOT) -> nbformat.NotebookNode
                 )
             nbg["points"] = graded[grade_id]
             graded_in_nb.add(grade_id)
+            if not _HIDDEN_BLOCK.sub("", cell.source).strip():
+                # A hidden-only test cell would be empty (and "pass") in the student copy: give it a
+                # visible line that says a hidden test runs there, and fails while nothing is done.
+                cell.source = f'lab.hidden_notice("{grade_id.removeprefix("test_")}")\n' + cell.source
         elif role == "manual":
             if grade_id not in spec.manual:
                 raise BuildError(f"{src}: manual cell {grade_id!r} missing from LabSpec.manual")

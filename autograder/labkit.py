@@ -83,6 +83,18 @@ class Lab:
         hidden = " (hidden case)" if question.hidden else ""
         print(f"✔ {label}{hidden}: {verdict.message}")
 
+    def hidden_notice(self, name: str) -> None:
+        """The visible line of a hidden-test cell: says a hidden test runs here at grading.
+
+        It fails while no check of this lab has passed yet, so an untouched student notebook
+        fails every test cell (``nbgrader validate --invert`` agrees with the grader's 0).
+        """
+        question = self.spec.question(name)
+        label = f"{name} [{question.points:g} pt]"
+        if not any(self.results.values()):
+            raise CheckFailed(f"{label}: a hidden test runs here at grading — make the checks above pass first")
+        print(f"ℹ {label}: a hidden test runs here at grading")
+
     def summary(self) -> str:
         """One line: how many public checks pass so far, and what is left to the grader."""
         public = [q for q in self.spec.questions if not q.hidden]
