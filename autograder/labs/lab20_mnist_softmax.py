@@ -14,7 +14,7 @@ from autograder.labs import _mnist
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9023  # the course's result (TF1, 15 epochs)
-THRESHOLD = 0.915  # what a student must reach; the reference reaches 92.4–92.7 % (seeds 0–4)
+THRESHOLD = 0.92  # the reference reaches 92.51–92.59 % on seeds 0–4: 0.5 point of margin
 N_PARAMS = 784 * 10 + 10
 
 # The public cases, printed in the notebook: an ordinary row, a row with huge logits (exp(1000)

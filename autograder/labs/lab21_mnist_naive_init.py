@@ -15,7 +15,9 @@ from autograder.labs import _mnist
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9455
-THRESHOLD = 0.94  # the reference reaches 95.x % on seeds 0–4 (see benchmarks/calibrate_mnist.py)
+# The reference reaches 95.47–95.70 % on seeds 0–4. A wider margin than the other labs: naive
+# initialization is noisy, and a Keras port of the course's own recipe lands at about 94.6 %.
+THRESHOLD = 0.94
 HIDDEN_LAYERS = 2
 COURSE = "the course's '4 layers': input → 2 hidden → output"
 

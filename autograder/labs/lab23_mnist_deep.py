@@ -13,10 +13,10 @@ from autograder.labs import _mnist
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9723
-THRESHOLD = 0.975  # the reference reaches 98.x % on seeds 0–4 (see benchmarks/calibrate_mnist.py)
+THRESHOLD = 0.975  # the reference reaches 98.04–98.19 % on seeds 0–4 (benchmarks/calibrate_mnist.py)
 HIDDEN_LAYERS = 4
 COURSE = "the course's '6 layers': input → 4 hidden → output"
-REFERENCE_GAP = 0.015  # typical train−test gap of the reference (printed by lab 24 for comparison)
+REFERENCE_GAP = 0.016  # median train−test gap of the reference, seeds 0–4 (1.60–1.78 %); lab 24 prints it
 
 
 def _grade_n_params(ctx: GradeContext) -> Verdict:

@@ -16,7 +16,7 @@ from autograder.labs.lab23_mnist_deep import COURSE, HIDDEN_LAYERS, REFERENCE_GA
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9813
-THRESHOLD = 0.978  # the reference reaches 98.x % on seeds 0–4 (see benchmarks/calibrate_mnist.py)
+THRESHOLD = 0.978  # the reference reaches 98.31–98.50 % on seeds 0–4 (benchmarks/calibrate_mnist.py)
 N_MODES = 8  # dropout_modes uses the first 8 test images
 _KEYS = ("train_1", "train_2", "infer_1", "infer_2")
 
