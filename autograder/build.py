@@ -17,13 +17,12 @@ directory must reproduce the committed files byte for byte — ``tests/test_buil
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-import re
 
 import jupytext
 import nbformat

@@ -92,7 +92,9 @@ class Lab:
         question = self.spec.question(name)
         label = f"{name} [{question.points:g} pt]"
         if not any(self.results.values()):
-            raise CheckFailed(f"{label}: a hidden test runs here at grading — make the checks above pass first")
+            raise CheckFailed(
+                f"{label}: a hidden test runs here at grading — make the checks above pass first"
+            )
         print(f"ℹ {label}: a hidden test runs here at grading")
 
     def summary(self) -> str:
