@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--labs", nargs="*", default=list(LABS))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--margin", type=float, default=0.005, help="suggested threshold = worst seed − margin")
+    parser.add_argument(
+        "--margin", type=float, default=0.005, help="suggested threshold = worst seed − margin"
+    )
     args = parser.parse_args(argv)
     labs = [resolve(lab) for lab in args.labs]
 
