@@ -121,6 +121,9 @@ def build_command(
     ]
     if os.geteuid() != 0:
         argv.append("--unshare-user")  # unprivileged: a user namespace is how bwrap gets the others
+    # /tmp first: the binds below may live under /tmp (a checkout in /tmp/…), and a tmpfs mounted
+    # after them would hide them.
+    argv += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     argv += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for link in ("bin", "lib", "lib64", "sbin", "lib32"):
         target = Path("/") / link
@@ -144,12 +147,6 @@ def build_command(
         "/proc",
         "--dev",
         "/dev",
-        "--perms",
-        "1777",
-        "--size",
-        str(tmp_bytes),
-        "--tmpfs",
-        "/tmp",
     ]
     argv += ["--bind" if writable else "--ro-bind", str(workdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
     argv += ["--clearenv"]
@@ -200,7 +197,7 @@ def _with_parent_dirs(argv: list[str]) -> list[str]:
     for i, arg in enumerate(argv):
         if arg in ("--ro-bind", "--bind"):
             for parent in Path(argv[i + 2]).parents:
-                if str(parent) != "/":
+                if str(parent) not in ("/", "/tmp"):
                     parents.add(str(parent))
     head = argv[: argv.index("--ro-bind")]
     tail = argv[len(head) :]
