@@ -88,7 +88,10 @@ def instructor_notebook(lab_id: str, root: Path = ROOT) -> nbformat.NotebookNode
             if not _HIDDEN_BLOCK.sub("", cell.source).strip():
                 # A hidden-only test cell would be empty (and "pass") in the student copy: give it a
                 # visible line that says a hidden test runs there, and fails while nothing is done.
-                cell.source = f'lab.hidden_notice("{grade_id.removeprefix("test_")}")\n' + cell.source
+                # It comes *after* the hidden block, so at grading the hidden check has run first.
+                cell.source = (
+                    cell.source.rstrip() + f'\nlab.hidden_notice("{grade_id.removeprefix("test_")}")'
+                )
         elif role == "manual":
             if grade_id not in spec.manual:
                 raise BuildError(f"{src}: manual cell {grade_id!r} missing from LabSpec.manual")
