@@ -17,8 +17,6 @@ import math
 import os
 import platform
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from functools import lru_cache
@@ -133,19 +131,8 @@ def sandbox_problem() -> str | None:
     """
     from autograder import sandbox
 
-    if sandbox.bwrap_path() is None:
-        return "bubblewrap (`bwrap`) is not installed on this worker"
-    with tempfile.TemporaryDirectory(prefix="batch-probe-") as tmp:
-        os.chmod(tmp, 0o711)
-        argv = sandbox.build_command([sys.executable, "-c", "import autograder"], Path(tmp), writable=False)
-        try:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"the sandbox does not start on this worker: {exc}"
-    if proc.returncode != 0:
-        tail = " | ".join(proc.stderr.decode(errors="replace").strip().splitlines()[-2:])
-        return f"the sandbox does not start on this worker: {tail or f'exit status {proc.returncode}'}"
-    return None
+    problem = sandbox.probe()
+    return None if problem is None else f"the sandbox does not start on this worker: {problem}"
 
 
 def grade_task(payload: dict, settings: dict) -> dict:

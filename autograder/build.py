@@ -8,6 +8,8 @@ as a diff, no outputs). Cells are marked with tags in their header::
     # %% tags=["tests"] grade_id="test_q1"      autograded test; points come from the LabSpec
     # %% [markdown] tags=["manual"] grade_id="why"   written answer, graded by hand
 
+Every code cell but ``setup`` also gets the ``raises-exception`` tag (see ``RAISES``).
+
 ``build_lab`` writes ``solutions/<lab>/<lab>.ipynb`` (nbgrader's source notebook) and then runs the
 real ``nbgrader generate_assignment`` to produce ``labs/<lab>/<lab>.ipynb``. Everything is
 deterministic (cell ids come from grade ids and positions), so a rebuild into a temporary
@@ -40,6 +42,15 @@ _ROLES = {
 }
 
 
+# Run All must reach the end: JupyterLab (and nbclient) go on past a failing cell tagged
+# `raises-exception`, so a starter shows every ✘ check and the summary instead of stopping at the
+# first. The error is still the cell's output, so nbgrader's validate and autograde still give a
+# failing test cell 0 points, and our grader runs every cell anyway. Only the setup cell stops a
+# run: when the imports fail, nothing after them can work.
+RAISES = "raises-exception"
+_STOP_ON_ERROR = {"setup"}
+
+
 class BuildError(RuntimeError):
     pass
 
@@ -65,6 +76,8 @@ def instructor_notebook(lab_id: str, root: Path = ROOT) -> nbformat.NotebookNode
         tags = list(meta.pop("tags", []))
         grade_id = meta.pop("grade_id", None)
         roles = [t for t in tags if t in _ROLES]
+        if cell.cell_type == "code" and grade_id not in _STOP_ON_ERROR and RAISES not in tags:
+            tags.append(RAISES)
         cell.id = grade_id or f"{cell.cell_type[:2]}{index:03d}"
         if cell.id in seen:
             raise BuildError(f"{src}: duplicate grade_id {cell.id!r}")
@@ -72,6 +85,8 @@ def instructor_notebook(lab_id: str, root: Path = ROOT) -> nbformat.NotebookNode
         if not roles:
             if grade_id:
                 raise BuildError(f"{src}: cell {grade_id!r} has a grade_id but no role tag")
+            if tags:
+                meta["tags"] = tags
             continue
         if len(roles) > 1 or not grade_id:
             raise BuildError(f"{src}: cell {index} needs one role tag and a grade_id; got {tags}")

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -141,19 +139,8 @@ def pick_notebook(submission: Path, lab_id: str) -> tuple[Path | None, list[str]
 
 def sandbox_usable() -> tuple[bool, str]:
     """Whether bubblewrap can start a sandbox here (Docker often forbids namespaces)."""
-    if sb.bwrap_path() is None:
-        return False, "bubblewrap is not installed"
-    with tempfile.TemporaryDirectory(prefix="probe-") as tmp:
-        os.chmod(tmp, 0o755)
-        try:
-            proc = subprocess.run(
-                sb.build_command(["/bin/true"], Path(tmp)), capture_output=True, text=True, timeout=60
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return False, f"bubblewrap could not start ({exc})"
-    if proc.returncode != 0:
-        return False, f"bubblewrap cannot create namespaces here ({proc.stderr.strip()[:200]})"
-    return True, ""
+    problem = sb.probe(timeout=60)
+    return (False, problem) if problem else (True, "")
 
 
 def _fallback(results: Path, lab_id: str, message: str) -> None:

@@ -17,8 +17,13 @@ gives the cell 0 points, but the student sees "Expected … Received …", not a
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
+import re
+import sys
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from autograder import answers as _answers
@@ -34,6 +39,135 @@ class CheckFailed(Exception):
         return [f"✘ {self}"]
 
 
+# -- a quiet first cell ---------------------------------------------------------------------------
+# TensorFlow's C++ start-up writes straight to file descriptor 2 (absl's "All log messages before
+# absl::InitializeLog() …", "oneDNN custom operations are on …", the CPU-feature note), and no
+# environment variable silences the absl lines. They are true but useless to a student, and a red
+# stderr block is the first thing every lab would show. So the import runs with descriptor 2
+# pointed at a temporary file; afterwards only lines that are not this known noise are passed on.
+# oneDNN itself stays on (the speed matters); only its announcement is dropped.
+_TF_NOISE = re.compile(
+    r"absl::InitializeLog\(\)"
+    r"|^I\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]"  # absl INFO lines: I0000 00:00:… port.cc:153] …
+    r"|oneDNN custom operations are on"
+    r"|cpu_feature_guard"
+    r"|To enable the following instructions:.*rebuild TensorFlow"
+)
+
+
+def quiet_tensorflow_start() -> None:
+    """Import TensorFlow (and Keras) without its C++ start-up lines on stderr; idempotent."""
+    if "tensorflow" in sys.modules:
+        return
+    with suppress(Exception):
+        sys.stderr.flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            import keras  # noqa: F401 - imports tensorflow, its backend
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode(errors="replace")
+    kept = [line for line in text.splitlines() if line.strip() and not _TF_NOISE.search(line)]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
+
+
+# -- one line instead of a traceback in demo cells ------------------------------------------------
+def _defined_names(source: str) -> set[str]:
+    """Names a cell's code binds at top level (assignments, defs, imports, for/with targets)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+class _CellLog:
+    """What ran in this kernel: each executed cell's source and the error it ended with, if any.
+
+    It lets a message tell "you have not written this step yet" from "an earlier step failed":
+    for a missing name, the most recent executed cell that would have defined it says which.
+    """
+
+    def __init__(self):
+        self.cells: list[tuple[str, BaseException | None]] = []
+
+    def record(self, result) -> None:
+        source = getattr(result.info, "raw_cell", "") if getattr(result, "info", None) else ""
+        self.cells.append((source or "", result.error_in_exec or result.error_before_exec))
+
+    def why_undefined(self, name: str) -> str:
+        for source, error in reversed(self.cells):
+            if name in _defined_names(source):
+                if error is None:
+                    return f"`{name}` was defined once but is gone (was the kernel restarted?): run the cells above again"
+                if isinstance(error, NotImplementedError):
+                    return f"`{name}` comes from a step you have not written yet (its cell still raises NotImplementedError)"
+                return (
+                    f"`{name}` comes from an earlier cell that failed ({type(error).__name__}: "
+                    f"{str(error)[:120]}) — fix that cell first"
+                )
+        return f"`{name}` is not defined: run the cells above first (Run → Run All Cells)"
+
+
+def _missing_name(exc: NameError) -> str:
+    name = getattr(exc, "name", None)
+    if name:
+        return name
+    found = re.search(r"name '([^']+)' is not defined", str(exc))
+    return found.group(1) if found else "?"
+
+
+def _traceback_depth(tb) -> int:
+    depth = 0
+    while tb is not None:
+        depth, tb = depth + 1, tb.tb_next
+    return depth
+
+
+def _install_cell_hooks(log: _CellLog) -> None:
+    """In IPython: log executed cells, and show a one-line ✘ for the two errors a partly done
+    notebook raises in cells the student did not write — a stub's NotImplementedError, and a
+    NameError at a cell's top level for a value an earlier cell never made. Any other error (and
+    a NameError inside the student's own function) keeps its full traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_labkit_hooks", False):
+        return
+    shell._labkit_hooks = True
+    shell.events.register("post_run_cell", log.record)
+
+    def one_line(self, etype, value, tb, tb_offset=None):
+        if issubclass(etype, NotImplementedError):
+            text = (
+                "✘ not written yet: this cell runs code that still raises NotImplementedError — "
+                "replace `raise NotImplementedError()` with your code, then run this cell again"
+            )
+        elif _traceback_depth(tb) <= 2:  # raised by the cell's own top-level code
+            text = f"✘ {log.why_undefined(_missing_name(value))}"
+        else:
+            return self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        return [text]  # the whole "traceback" the notebook shows
+
+    shell.set_custom_exc((NotImplementedError, NameError), one_line)
+
+
 class Lab:
     """Self-checks for one lab; ``answers_dir`` is where the grader will look for answers."""
 
@@ -41,6 +175,8 @@ class Lab:
         self.spec = get_lab(lab_id)
         self.answers_dir = Path(answers_dir)
         self.results: dict[str, bool | None] = {q.name: None for q in self.spec.questions}
+        self._cells = _CellLog()
+        _install_cell_hooks(self._cells)
 
     def hidden_input(self, name: str):
         """Random generator for hidden case ``name`` (same seed in the kernel and at re-scoring)."""
@@ -65,7 +201,13 @@ class Lab:
                 ) from None
             except NameError as exc:
                 self.results[name] = False
-                raise CheckFailed(f"{label}: not attempted yet — {exc} (run the cells above first)") from None
+                why = self._cells.why_undefined(_missing_name(exc))
+                prefix = (
+                    "not attempted yet"
+                    if "not written yet" in why or "run the cells" in why
+                    else "not checked"
+                )
+                raise CheckFailed(f"{label}: {prefix} — {why}") from None
             except Exception as exc:  # noqa: BLE001 - student's code; report, don't crash
                 self.results[name] = False
                 raise CheckFailed(f"{label}: your code raised {type(exc).__name__}: {exc}") from None
@@ -100,8 +242,11 @@ class Lab:
             )
         print(f"ℹ {label}: a hidden test runs here at grading")
 
-    def summary(self) -> str:
-        """One line: how many public checks pass so far, and what is left to the grader."""
+    def summary(self) -> None:
+        """Print one line: how many public checks pass so far, and what is left to the grader.
+
+        It returns nothing, so a notebook's last line ``lab.summary()`` prints it once (a returned
+        string would be echoed a second time as the cell's value)."""
         public = [q for q in self.spec.questions if not q.hidden]
         passed = sum(bool(self.results.get(q.name)) for q in public)
         points = sum(q.points for q in public if self.results.get(q.name))
@@ -116,4 +261,3 @@ class Lab:
         if missing:
             line += f". Not run yet: {', '.join(missing)}"
         print(line)
-        return line

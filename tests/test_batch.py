@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder import batch, cli
+from autograder import batch, cli, sandbox
 from autograder.batch_layout import LayoutError, discover, extract_zip
 from autograder.batch_store import Record, ResultStore, grades_csv
 from autograder.batch_worker import read_for_grading
@@ -42,7 +42,7 @@ LABS = [lab for lab in ("lab18_xor_sigmoid", "lab19_xor_relu", "lab99_demo") if 
 LAB, OTHER = (LABS + [None, None])[:2]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(OTHER is None or shutil.which("bwrap") is None, reason="two built labs and bwrap"),
+    pytest.mark.skipif(OTHER is None or sandbox.bwrap_path() is None, reason="two built labs and bwrap"),
 ]
 STUDENTS = ["alice", "bob", "carol", "dave"]
 

@@ -37,6 +37,8 @@ def to_text(result: SubmissionResult, detail: bool = True, **_) -> str:
                     f"  {_MARK[test.status]} {test.name}{hidden} {test.score:g}/{test.max_score:g}: {test.output}"
                 )
             lines += [f"  error: {e}" for e in lab.errors] + [f"  note: {n}" for n in lab.notes]
+            if lab.isolation:
+                lines.append(f"  isolation: {lab.isolation}")
     lines += [f"error: {e}" for e in result.errors]
     return "\n".join(lines) + "\n"
 
