@@ -109,9 +109,11 @@ class _CellLog:
         source = getattr(result.info, "raw_cell", "") if getattr(result, "info", None) else ""
         self.cells.append((source or "", result.error_in_exec or result.error_before_exec))
 
-    def why_undefined(self, name: str) -> str:
+    def why_undefined(self, name: str, _seen: frozenset = frozenset()) -> str:
         for source, error in reversed(self.cells):
             if name in _defined_names(source):
+                if isinstance(error, NameError) and (missing := _missing_name(error)) not in _seen | {name}:
+                    return self.why_undefined(missing, _seen | {name})  # the first link of the chain
                 if error is None:
                     return f"`{name}` was defined once but is gone (was the kernel restarted?): run the cells above again"
                 if isinstance(error, NotImplementedError):
@@ -162,8 +164,12 @@ def _install_cell_hooks(log: _CellLog) -> None:
         elif _traceback_depth(tb) <= 2:  # raised by the cell's own top-level code
             text = f"✘ {log.why_undefined(_missing_name(value))}"
         else:
-            return self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-        return [text]  # the whole "traceback" the notebook shows
+            self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            return None
+        # IPython shows nothing for a custom handler: send the error ourselves, with one line as
+        # its whole traceback (the cell still fails: Run All's rules and nbgrader see an error).
+        self._showtraceback(etype, value, [text])
+        return None
 
     shell.set_custom_exc((NotImplementedError, NameError), one_line)
 

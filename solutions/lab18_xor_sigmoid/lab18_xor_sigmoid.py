@@ -22,7 +22,9 @@
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # quiet TensorFlow's C++ start-up logs
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 
 import keras
 import matplotlib.pyplot as plt
@@ -508,4 +510,4 @@ plot_decision_boundary(model, "Deep sigmoid net after training")
 # === END MARK SCHEME ===
 
 # %%
-_ = lab.summary()  # prints one line
+lab.summary()  # one line: what passes so far

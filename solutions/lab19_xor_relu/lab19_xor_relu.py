@@ -24,7 +24,9 @@
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # quiet TensorFlow's C++ start-up logs
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 
 import keras
 import matplotlib.pyplot as plt
@@ -337,4 +339,4 @@ for width in (2, 3, 5, HIDDEN_UNITS):
 # === END MARK SCHEME ===
 
 # %%
-_ = lab.summary()  # prints one line
+lab.summary()  # one line: what passes so far

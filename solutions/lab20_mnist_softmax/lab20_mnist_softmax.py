@@ -31,7 +31,9 @@ EPOCHS = 5  # passes over the 55,000 training images
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up log lines
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
 
 import keras
@@ -255,4 +257,4 @@ confusion = plot_confusion_matrix(model, x_test, y_test)
 #   cannot draw curved boundaries between digits. Lab 21 adds hidden layers (은닉층).
 
 # %%
-lab.summary()
+lab.summary()  # one line: what passes so far

@@ -32,7 +32,9 @@ EPOCHS = 8
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up log lines
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
 
 import keras
@@ -250,4 +252,4 @@ confusion = plot_confusion_matrix(model, x_test, y_test)
 #   the weights' scale on purpose (Xavier/Glorot, He) and gains another 2–3 points.
 
 # %%
-lab.summary()
+lab.summary()  # one line: what passes so far

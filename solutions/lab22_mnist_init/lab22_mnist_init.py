@@ -28,7 +28,9 @@ EPOCHS = 8
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up log lines
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
 
 import keras
@@ -207,4 +209,4 @@ confusion = plot_confusion_matrix(model, x_test, y_test)
 # * Lab 23 goes deeper (4 hidden layers) and meets the next problem: overfitting (과적합).
 
 # %%
-lab.summary()
+lab.summary()  # one line: what passes so far

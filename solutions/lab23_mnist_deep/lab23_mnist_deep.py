@@ -35,7 +35,9 @@ EPOCHS = 6
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up log lines
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
 
 import keras
@@ -182,4 +184,4 @@ confusion = plot_confusion_matrix(model, x_test, y_test)
 # * Lab 24 adds dropout to close that gap.
 
 # %%
-lab.summary()
+lab.summary()  # one line: what passes so far

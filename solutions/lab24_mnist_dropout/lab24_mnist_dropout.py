@@ -34,7 +34,9 @@ EPOCHS = 10
 # %% tags=["locked"] grade_id="setup"
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's start-up log lines
+from autograder.labkit import quiet_tensorflow_start
+
+quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
 
 import keras
@@ -201,4 +203,4 @@ confusion = plot_confusion_matrix(model, x_test, y_test)
 #   hidden layers, initialization, depth, regularization.
 
 # %%
-lab.summary()
+lab.summary()  # one line: what passes so far
