@@ -299,8 +299,8 @@ def grade_path(path: str | os.PathLike, options: Options | None = None) -> Submi
     options = options or Options()
     path = Path(path)
     submission = SubmissionResult(submission=str(path))
-    if options.sandbox and sb.bwrap_path() is None:
-        submission.errors.append(f"refusing to run untrusted code without a sandbox: {sb.MISSING}")
+    if options.sandbox and (problem := sb.probe()):  # ~0.1 s: a broken sandbox is the grader's failure
+        submission.errors.append(f"refusing to run untrusted code without a sandbox: {problem}")
         return submission
     if not path.exists() and not path.is_symlink():
         submission.errors.append(f"Expected a notebook or a directory. Received: {path} (no such file)")

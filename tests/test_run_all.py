@@ -89,3 +89,44 @@ def test_run_all_on_the_filled_in_notebook_passes_every_public_check(lab_id, tmp
     summary = "".join(texts(nb.cells[-1])[0])
     public = sum(not q.hidden for q in all_labs()[lab_id].questions)
     assert summary.startswith(f"{public}/{public} public checks pass"), summary
+
+
+def test_one_line_errors_tell_not_written_from_failed_earlier(tmp_path):
+    """The kit's messages for a partly done notebook, cell by cell, in a real kernel."""
+    cells = [
+        'from autograder.labkit import Lab\nlab = Lab("lab18_xor_sigmoid")',
+        "def uses_a_typo():\n    return undefined_inside",
+        "uses_a_typo()",  # the student's own function: the full traceback stays
+        "y = never_defined",
+        "def stub():\n    raise NotImplementedError()\n\nz = stub()",
+        "z",
+        "w = 1 / 0",
+        "w",
+        'lab.check("sigmoid", lambda: {"sigmoid": sigmoid(0), "sigmoid_prime": 0})',
+        "v = w + 1",
+        "v",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    for cell in nb.cells:
+        cell.metadata["tags"] = ["raises-exception"]
+    path = tmp_path / "partly_done.ipynb"
+    nbformat.write(nb, path)
+    out = [texts(c)[1] for c in run_all(path, tmp_path).cells]
+    assert out[0] == [] and out[1] == []
+    full = "\n".join(out[2])  # IPython's own traceback: the frames of the student's function
+    assert "uses_a_typo" in full and "undefined_inside" in full and not full.startswith("✘"), full
+    assert out[3] == ["✘ `never_defined` is not defined: run the cells above first (Run → Run All Cells)"]
+    assert out[4][0].startswith(
+        "✘ not written yet: this cell runs code that still raises NotImplementedError"
+    )
+    assert out[5] == [
+        "✘ `z` comes from a step you have not written yet (its cell still raises NotImplementedError)"
+    ]
+    assert "ZeroDivisionError" in "\n".join(out[6]) and not out[6][0].startswith("✘")  # not ours to shorten
+    assert out[7][0].startswith("✘ `w` comes from an earlier cell that failed (ZeroDivisionError")
+    assert out[8] == [
+        "✘ sigmoid [1 pt]: not attempted yet — `sigmoid` is not defined: run the cells above first "
+        "(Run → Run All Cells)"
+    ]
+    # a chain of failures points at its first link
+    assert out[10][0].startswith("✘ `w` comes from an earlier cell that failed (ZeroDivisionError")
