@@ -68,30 +68,48 @@ def student_notebook(lab: str) -> Path:
     return ROOT / "labs" / lab / f"{lab}.ipynb"
 
 
-def filled_notebook(lab: str) -> dict:
-    """The released notebook with every answer cell taken from the instructor notebook.
+MARK_SCHEME = re.compile(r"=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===", re.DOTALL)
 
-    Answer cells are the nbgrader solution cells; their source comes from the solutions
-    notebook's cell with the same grade_id, minus the `### BEGIN/END SOLUTION` marker lines.
-    Everything else (locked cells, public tests, no hidden tests) stays the student's version.
+
+def _is_answer_cell(cell: dict) -> bool:
+    """A code answer (solution, not graded itself) or a written answer (markdown, graded by hand)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if not meta.get("solution"):
+        return False
+    return cell["cell_type"] == "markdown" or not meta.get("grade")
+
+
+def _student_answer(instructor_source: str) -> str:
+    """The instructor's answer as a student would write it: no solution markers, no mark scheme."""
+    lines = instructor_source.splitlines()
+    answer = "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
+    return MARK_SCHEME.sub("", answer).strip()
+
+
+def filled_notebook(lab: str) -> dict:
+    """The released notebook with every answer filled in from the instructor notebook.
+
+    Answer cells are the code cells nbgrader marks solution (and not grade) and the written
+    answers (markdown solution cells: nbgrader's Validate rejects "YOUR ANSWER HERE"). Each gets
+    the source of the solutions notebook's cell with the same grade_id, minus the
+    `### BEGIN/END SOLUTION` marker lines and the `=== BEGIN/END MARK SCHEME ===` section.
+    Everything else stays the student's version: locked cells, public tests, no hidden tests.
     """
     student = _read(student_notebook(lab))
     solution = _read(ROOT / "solutions" / lab / f"{lab}.ipynb")
     answers = {
         cell["metadata"]["nbgrader"]["grade_id"]: _source(cell)
         for cell in solution["cells"]
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        if _is_answer_cell(cell)
     }
     filled = 0
     for cell in student["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("solution"):
+        if not _is_answer_cell(cell):
             continue
-        grade_id = meta["grade_id"]
+        grade_id = cell["metadata"]["nbgrader"]["grade_id"]
         if grade_id not in answers:
             raise KeyError(f"{lab}: answer cell {grade_id!r} has no cell in the solutions notebook")
-        lines = answers[grade_id].splitlines()
-        cell["source"] = "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
+        cell["source"] = _student_answer(answers[grade_id])
         filled += 1
     if not filled:
         raise ValueError(f"{lab}: the released notebook has no answer cells")
@@ -129,6 +147,32 @@ class LabServer:
     log: Path
     process: subprocess.Popen
 
+    def lab_url(self) -> str:
+        return f"{self.url}/lab?reset&token={self.token}"
+
+    def status(self, path: str) -> int:
+        """HTTP status of GET `path` on the server (authenticated)."""
+        request = urllib.request.Request(
+            f"{self.url}/{path}", headers={"Authorization": f"token {self.token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel the server runs (each lab's TensorFlow kernel holds ~0.5 GB)."""
+        headers = {"Authorization": f"token {self.token}"}
+        with urllib.request.urlopen(urllib.request.Request(f"{self.url}/api/kernels", headers=headers)) as r:
+            kernels = json.load(r)
+        for kernel in kernels:
+            request = urllib.request.Request(
+                f"{self.url}/api/kernels/{kernel['id']}", headers=headers, method="DELETE"
+            )
+            with contextlib.suppress(urllib.error.HTTPError), urllib.request.urlopen(request, timeout=30):
+                pass
+
     def notebook_url(self, relative: str) -> str:
         # ?reset: start from an empty workspace, whatever an earlier run left there.
         return f"{self.url}/lab/tree/{relative}?reset&token={self.token}"
@@ -140,13 +184,13 @@ class LabServer:
             return "(no server log)"
 
 
-def _server_env(tmp: Path, mnist: Path | None) -> dict[str, str]:
+def _server_env(tmp: Path, mnist: Path | None, settings: Path) -> dict[str, str]:
     env = dict(os.environ)
     # What a student's machine has: no test-suite quieting of TensorFlow, no stray Jupyter config.
     for name in ("TF_CPP_MIN_LOG_LEVEL", "JUPYTER_NO_CONFIG", "JUPYTERLAB_SETTINGS_DIR"):
         env.pop(name, None)
     env.update(
-        JUPYTER_CONFIG_PATH=str(COURSE_SETTINGS),  # the course settings, as jupyter/README.md says
+        JUPYTER_CONFIG_PATH=str(settings),  # the course settings, as jupyter/README.md says
         # The tester's own ~/.jupyter, runtime files and IPython profile stay out of it (and untouched).
         JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
         JUPYTER_RUNTIME_DIR=str(tmp / "jupyter-runtime"),
@@ -159,8 +203,13 @@ def _server_env(tmp: Path, mnist: Path | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def jupyter_lab(tmp: Path, mnist: Path | None, timeout: float = 90.0) -> Iterator[LabServer]:
-    """Run `python -m jupyterlab` from the project root on a free port; always stop it."""
+def jupyter_lab(
+    tmp: Path, mnist: Path | None, settings: Path | None = None, timeout: float = 90.0
+) -> Iterator[LabServer]:
+    """Run `python -m jupyterlab` from the project root on a free port; always stop it.
+
+    settings: the course settings folder put on JUPYTER_CONFIG_PATH (default: the students' one).
+    """
     root_dir = tmp / "root"
     root_dir.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_hex(16)
@@ -186,7 +235,7 @@ def jupyter_lab(tmp: Path, mnist: Path | None, timeout: float = 90.0) -> Iterato
         process = subprocess.Popen(
             command,
             cwd=ROOT,  # like a student who starts JupyterLab in the project (nbgrader_config.py)
-            env=_server_env(tmp, mnist),
+            env=_server_env(tmp, mnist, COURSE_SETTINGS if settings is None else settings),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
