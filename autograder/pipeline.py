@@ -253,6 +253,7 @@ def step_rescore(jobs: list[Job], options: Options, scratch: Path) -> None:
         else:
             fresh = LabResult.from_dict({k: v for k, v in data.items() if k != "rescore_seconds"})
             job.result.tests, job.result.accuracy = fresh.tests, fresh.accuracy
+            job.result.notes.extend(fresh.notes)  # e.g. a model flagged for training on the test set
             job.result.notes.append(f"re-scored in a fresh process in {data.get('rescore_seconds', 0):.1f} s")
             if options.public_only:
                 job.result.tests = [t for t in job.result.tests if not t.hidden]

@@ -58,6 +58,7 @@ def score_lab(spec: LabSpec, answers_dir, seed: int | None = None, public_only: 
             continue
         result.tests.append(to_test_result(question, judge(question, ctx)))
     result.total()
+    result.notes.extend(ctx.__dict__.get("instructor_notes", []))
     accuracy = ctx.__dict__.get("accuracy")
     if accuracy is not None:
         result.accuracy = round(float(accuracy), 6)

@@ -346,3 +346,41 @@ def test_starter_notebook_scores_zero(executed, lab_id):
     assert result.score == 0 and len(result.tests) == len(spec.questions)
     for test in result.tests:
         assert test.status == "failed" and test.output.startswith("not attempted"), (test.name, test.output)
+
+
+# ---------------------------------------------------------------------------------------------
+# Test-set training is flagged (calibration: benchmarks/train_on_test.py)
+# ---------------------------------------------------------------------------------------------
+def test_plausibility_limits_say_why():
+    limits = _mnist.Plausibility(max_test_over_held_out=0.01, ceiling=0.99)
+    assert limits.problem(0.981, 0.978) is None
+    assert "2.00 points above its accuracy on 5,000 held-out" in limits.problem(0.99, 0.97)
+    assert "above what this recipe reaches (99.00%)" in limits.problem(0.995, 0.99)
+
+
+def _softmax_regression(keras, x, y, epochs):
+    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)], name="softmax_regression")
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-2),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(x, y, batch_size=512, epochs=epochs, verbose=0)
+    return model
+
+
+@pytest.mark.slow
+def test_a_model_fitted_on_the_test_images_gets_no_accuracy_points(tmp_path, keras):
+    data = _mnist.mnist()
+    (x_fit, y_fit), _ = data.split()
+    cheat = _softmax_regression(keras, data.x_test, data.y_test, epochs=8)
+    (tmp_path / "cheat").mkdir()
+    save_answer(tmp_path / "cheat", "model", cheat)
+    result = score_lab(get_lab(LAB20), tmp_path / "cheat")
+    model = next(t for t in result.tests if t.name == "test_model")
+    assert model.score == 0 and model.output.startswith("flagged: "), model.output
+    assert "held-out training digits" in model.output and "fitted on the test images" in model.output
+    assert any(note.startswith("possible training on the test set") for note in result.notes), result.notes
+
+    honest = _softmax_regression(keras, x_fit, y_fit, epochs=3)
+    verdict = _grade(tmp_path / "honest", LAB20, "model", model=honest)
+    assert "flagged" not in verdict.message, verdict.message

@@ -127,6 +127,12 @@ def test_accuracy(ctx: GradeContext, name: str = "model") -> float:
     return _memo(ctx, ("test", name), lambda: accuracy(saved_model(ctx, name), data.x_test, data.y_test))
 
 
+def held_out_accuracy(ctx: GradeContext, name: str = "model") -> float:
+    """Accuracy on the last 5,000 training images: the recipe validates on them, never fits them."""
+    _, (x, y) = mnist().split()
+    return _memo(ctx, ("held_out", name), lambda: accuracy(saved_model(ctx, name), x, y))
+
+
 def train_accuracy(ctx: GradeContext, name: str = "model") -> float:
     """Accuracy of the saved model on the first 10,000 training images."""
     x, y = mnist().train_eval()
@@ -416,6 +422,37 @@ def grade_init_stats(ctx: GradeContext, name: str, kind: str, hidden: int, x, y)
 # --------------------------------------------------------------------------------------------------
 # Grading the trained model
 # --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Plausibility:
+    """What an honest run of a lab's locked recipe can reach (``benchmarks/train_on_test.py``).
+
+    A model fitted on the test images does better on them than on digits it has never seen. The
+    5,000 held-out training digits are such digits for every honest run (the recipe only validates
+    on them), and they are as hard as the test set, so an honest model scores about the same on
+    both. A model far above that on the test set, or above every honest run, was very likely
+    fitted on it.
+    """
+
+    max_test_over_held_out: float  # test accuracy − held-out accuracy, as a fraction
+    ceiling: float  # test accuracy no honest run comes near
+
+    def problem(self, test: float, held_out: float) -> str | None:
+        if test - held_out > self.max_test_over_held_out:
+            return (
+                f"its test accuracy {test:.2%} is {(test - held_out) * 100:.2f} points above its "
+                f"accuracy on 5,000 held-out training digits ({held_out:.2%}); honest runs of this "
+                f"recipe stay within {self.max_test_over_held_out * 100:.2f} points"
+            )
+        if test > self.ceiling:
+            return f"its test accuracy {test:.2%} is above what this recipe reaches ({self.ceiling:.2%})"
+        return None
+
+
+def flag_for_instructor(ctx: GradeContext, note: str) -> None:
+    """A note for the instructor's report, carried into ``LabResult.notes`` by ``score_lab``."""
+    ctx.__dict__.setdefault("instructor_notes", []).append(note)
+
+
 def grade_trained_model(
     ctx: GradeContext,
     *,
@@ -426,14 +463,27 @@ def grade_trained_model(
     course: str = "",
     hint: str = "",
     name: str = "model",
+    plausible: Plausibility | None = None,
 ) -> Verdict:
-    """Architecture check, then one evaluation on the 10,000 test images (sets ``ctx.accuracy``)."""
+    """Architecture check, one evaluation on the 10,000 test images (sets ``ctx.accuracy``), and
+    ``plausible``: a model whose test accuracy an honest run cannot reach gets no points."""
     model = saved_model(ctx, name)
     arch = check_architecture(model, hidden=hidden, dropout=dropout, logits=logits, course=course)
     if not arch.passed:
         return arch
     acc = test_accuracy(ctx, name)
     ctx.accuracy = acc
+    if plausible is not None and np.isfinite(acc):
+        problem = plausible.problem(acc, held_out_accuracy(ctx, name))
+        if problem:
+            flag_for_instructor(
+                ctx, f"possible training on the test set: `{name}` — {problem}. No accuracy points given."
+            )
+            return fail(
+                f"flagged: Expected a test accuracy an honest run of this lab's recipe can reach. "
+                f"Received: {problem}. Was the model fitted on the test images? It must train on "
+                "x_fit only; the instructor has been notified and can review it."
+            )
     if np.isfinite(acc) and acc >= threshold:
         return ok(f"{arch.message}; test accuracy {acc:.2%} ≥ {threshold:.2%}")
     tail = f" Hint: {hint}" if hint else ""

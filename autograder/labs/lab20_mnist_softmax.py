@@ -15,6 +15,8 @@ from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9023  # the course's result (TF1, 15 epochs)
 THRESHOLD = 0.92  # the reference reaches 92.51–92.59 % on seeds 0–4: 0.5 point of margin
+# Test-set training is flagged (benchmarks/train_on_test.py): honest seeds 0–4: test − held-out −0.14…+0.01 pt, test ≤ 92.59 %; fitted on train+test: +0.63 pt, 93.19 %; on test only: +2.28 pt.
+PLAUSIBLE = _mnist.Plausibility(max_test_over_held_out=0.0045, ceiling=0.930)
 N_PARAMS = 784 * 10 + 10
 
 # The public cases, printed in the notebook: an ordinary row, a row with huge logits (exp(1000)
@@ -142,6 +144,7 @@ def _grade_model(ctx: GradeContext) -> Verdict:
     return _mnist.grade_trained_model(
         ctx,
         threshold=THRESHOLD,
+        plausible=PLAUSIBLE,
         hidden=0,
         dropout=False,
         course="softmax regression: one Dense(10) layer",

@@ -18,6 +18,8 @@ COURSE_ACCURACY = 0.9455
 # The reference reaches 95.47–95.70 % on seeds 0–4. A wider margin than the other labs: naive
 # initialization is noisy, and a Keras port of the course's own recipe lands at about 94.6 %.
 THRESHOLD = 0.94
+# Test-set training is flagged (benchmarks/train_on_test.py): honest seeds 0–4: +0.08…+0.76 pt, test ≤ 95.70 %; train+test: +4.27 pt, 99.57 %; test only: +7.78 pt.
+PLAUSIBLE = _mnist.Plausibility(max_test_over_held_out=0.020, ceiling=0.970)
 HIDDEN_LAYERS = 2
 COURSE = "the course's '4 layers': input → 2 hidden → output"
 
@@ -70,6 +72,7 @@ def _grade_model(ctx: GradeContext) -> Verdict:
     return _mnist.grade_trained_model(
         ctx,
         threshold=THRESHOLD,
+        plausible=PLAUSIBLE,
         hidden=HIDDEN_LAYERS,
         dropout=False,
         logits=True,

@@ -13,6 +13,8 @@ from autograder.spec import GradeContext, LabSpec, Question, Verdict
 
 COURSE_ACCURACY = 0.9783
 THRESHOLD = 0.975  # the reference reaches 98.06–98.14 % on seeds 0–4 (benchmarks/calibrate_mnist.py)
+# Test-set training is flagged (benchmarks/train_on_test.py): honest seeds 0–4: +0.04…+0.32 pt, test ≤ 98.14 %; train+test: +1.82 pt, 99.82 %; test only: +5.20 pt.
+PLAUSIBLE = _mnist.Plausibility(max_test_over_held_out=0.010, ceiling=0.990)
 
 
 def _grade_init_stats(ctx: GradeContext) -> Verdict:
@@ -27,6 +29,7 @@ def _grade_model(ctx: GradeContext) -> Verdict:
     return _mnist.grade_trained_model(
         ctx,
         threshold=THRESHOLD,
+        plausible=PLAUSIBLE,
         hidden=HIDDEN_LAYERS,
         dropout=False,
         logits=True,

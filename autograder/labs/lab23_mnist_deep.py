@@ -14,6 +14,8 @@ from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9723
 THRESHOLD = 0.975  # the reference reaches 98.04–98.19 % on seeds 0–4 (benchmarks/calibrate_mnist.py)
+# Test-set training is flagged (benchmarks/train_on_test.py): honest seeds 0–4: +0.04…+0.38 pt, test ≤ 98.19 %; train+test: +1.93 pt, 99.89 %; test only: +5.09 pt.
+PLAUSIBLE = _mnist.Plausibility(max_test_over_held_out=0.010, ceiling=0.990)
 HIDDEN_LAYERS = 4
 COURSE = "the course's '6 layers': input → 4 hidden → output"
 REFERENCE_GAP = 0.016  # median train−test gap of the reference, seeds 0–4 (1.60–1.78 %); lab 24 prints it
@@ -41,6 +43,7 @@ def _grade_model(ctx: GradeContext) -> Verdict:
     return _mnist.grade_trained_model(
         ctx,
         threshold=THRESHOLD,
+        plausible=PLAUSIBLE,
         hidden=HIDDEN_LAYERS,
         dropout=False,
         course=COURSE,

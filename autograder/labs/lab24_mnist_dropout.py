@@ -17,6 +17,9 @@ from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 COURSE_ACCURACY = 0.9813
 THRESHOLD = 0.978  # the reference reaches 98.31–98.50 % on seeds 0–4 (benchmarks/calibrate_mnist.py)
+# Test-set training is flagged (benchmarks/train_on_test.py): honest seeds 0–4: test − held-out
+# +0.12…+0.41 pt, test ≤ 98.50 %; train+test: +1.57 pt, 99.75 %; test only: +4.06 pt.
+PLAUSIBLE = _mnist.Plausibility(max_test_over_held_out=0.009, ceiling=0.990)
 N_MODES = 8  # dropout_modes uses the first 8 test images
 _KEYS = ("train_1", "train_2", "infer_1", "infer_2")
 
@@ -25,6 +28,7 @@ def _grade_model(ctx: GradeContext) -> Verdict:
     return _mnist.grade_trained_model(
         ctx,
         threshold=THRESHOLD,
+        plausible=PLAUSIBLE,
         hidden=HIDDEN_LAYERS,
         dropout=True,
         course=COURSE + " with Dropout",
