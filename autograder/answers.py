@@ -71,9 +71,8 @@ def save_answer(directory: str | os.PathLike, name: str, value) -> list[Path]:
             raise AnswerError(f"Expected keys of letters, digits and _. Received: {key!r}")
         if _is_model(item):
             target = directory / f"{name}.{key}.keras"
-            with (
-                warnings.catch_warnings()
-            ):  # Keras' NumPy-2 `__array__` DeprecationWarning: not the student's
+            # Keras' own NumPy-2 `__array__` DeprecationWarning: nothing the student can act on.
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 item.save(target)
             written.append(target)

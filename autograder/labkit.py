@@ -109,20 +109,31 @@ class _CellLog:
         source = getattr(result.info, "raw_cell", "") if getattr(result, "info", None) else ""
         self.cells.append((source or "", result.error_in_exec or result.error_before_exec))
 
-    def why_undefined(self, name: str, _seen: frozenset = frozenset()) -> str:
+    def why_undefined(self, name: str) -> str:
+        return self.explain(name)[1]
+
+    def explain(self, name: str, _seen: frozenset = frozenset()) -> tuple[bool, str]:
+        """(``not_attempted``, message) for a missing ``name``: ``not_attempted`` is True when the
+        step was never written or never run, False when an earlier cell ran and failed."""
         for source, error in reversed(self.cells):
             if name in _defined_names(source):
                 if isinstance(error, NameError) and (missing := _missing_name(error)) not in _seen | {name}:
-                    return self.why_undefined(missing, _seen | {name})  # the first link of the chain
+                    return self.explain(missing, _seen | {name})  # the first link of the chain
                 if error is None:
-                    return f"`{name}` was defined once but is gone (was the kernel restarted?): run the cells above again"
+                    return False, (
+                        f"`{name}` was defined once but is gone (was the kernel restarted?): "
+                        "run the cells above again"
+                    )
                 if isinstance(error, NotImplementedError):
-                    return f"`{name}` comes from a step you have not written yet (its cell still raises NotImplementedError)"
-                return (
+                    return True, (
+                        f"`{name}` comes from a step you have not written yet "
+                        "(its cell still raises NotImplementedError)"
+                    )
+                return False, (
                     f"`{name}` comes from an earlier cell that failed ({type(error).__name__}: "
                     f"{str(error)[:120]}) — fix that cell first"
                 )
-        return f"`{name}` is not defined: run the cells above first (Run → Run All Cells)"
+        return True, f"`{name}` is not defined: run the cells above first (Run → Run All Cells)"
 
 
 def _missing_name(exc: NameError) -> str:
@@ -207,12 +218,8 @@ class Lab:
                 ) from None
             except NameError as exc:
                 self.results[name] = False
-                why = self._cells.why_undefined(_missing_name(exc))
-                prefix = (
-                    "not attempted yet"
-                    if "not written yet" in why or "run the cells" in why
-                    else "not checked"
-                )
+                not_attempted, why = self._cells.explain(_missing_name(exc))
+                prefix = "not attempted yet" if not_attempted else "not checked"
                 raise CheckFailed(f"{label}: {prefix} — {why}") from None
             except Exception as exc:  # noqa: BLE001 - student's code; report, don't crash
                 self.results[name] = False
