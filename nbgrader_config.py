@@ -25,3 +25,32 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Notebooks train networks: allow a few minutes per cell when nbgrader executes them.
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
+
+# Autograde: this course's grader decides the scores (see autograder/nbgrader_steps.py). Students'
+# own nbgrader (Validate in JupyterLab) runs without the grader installed: then nothing changes.
+try:
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        Execute,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    from autograder.nbgrader_steps import GraderInputs, RescoreTests
+except ImportError:
+    pass
+else:
+    c.Autograde.autograde_preprocessors = [
+        GraderInputs,  # hidden inputs + public checks next to the notebook, before the kernel starts
+        Execute,
+        RescoreTests,  # the grader's verdicts replace the kernel's outputs of the test cells
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]

@@ -1,8 +1,7 @@
-"""Graded Keras labs and their autograder.
+"""The grader of the course's graded Keras labs (instructor side; never installed for students).
 
-Public entry points: ``autograder.mnist.load_mnist`` (verified MNIST), ``autograder.labkit.Lab``
-(self-checks inside a lab notebook), ``autograder.pipeline.grade_path`` (grade a submission) and the
-CLI ``python -m autograder``.
+Public entry points: ``autograder.pipeline.grade_path`` (grade a submission) and the CLI
+``python -m autograder``. What a lab notebook imports is the separate student kit, ``labkit``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

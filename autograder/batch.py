@@ -323,7 +323,7 @@ def run_batch(
     from tqdm import tqdm
 
     log, out = log or sys.stderr, out or sys.stdout
-    settings = {"sandbox": True, "cell_seconds": 120.0, "notebook_seconds": 600.0, "hidden_seed": 7919} | (
+    settings = {"sandbox": True, "cell_seconds": 120.0, "notebook_seconds": 600.0, "hidden_seed": None} | (
         settings or {}
     )
     output, started = Path(output), time.monotonic()
@@ -451,7 +451,12 @@ def register(subparsers) -> None:
     p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
     p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
-    p.add_argument("--hidden-seed", type=int, default=7919, help="seed of the hidden test inputs")
+    p.add_argument(
+        "--hidden-seed",
+        type=int,
+        default=None,
+        help="seed of the hidden test inputs (default: a random one per run; the result keeps it)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_batch)
 

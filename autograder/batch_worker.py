@@ -23,8 +23,9 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from autograder.mnist import PROJECT_ROOT
+from autograder.labs import grading_sources
 from autograder.notebook_io import MAX_NOTEBOOK_BYTES
+from autograder.paths import PROJECT_ROOT
 
 GIB = 1 << 30
 GIB_PER_GRADING = 3  # a Jupyter kernel with TensorFlow, then the re-scoring process (also TensorFlow)
@@ -129,7 +130,7 @@ def sandbox_problem() -> str | None:
     submission it grades into a zero ("the notebook could not be executed") instead of a
     failure of the grader.
     """
-    from autograder import sandbox
+    from labkit import sandbox
 
     problem = sandbox.probe()
     return None if problem is None else f"the sandbox does not start on this worker: {problem}"
@@ -137,7 +138,8 @@ def sandbox_problem() -> str | None:
 
 def grade_task(payload: dict, settings: dict) -> dict:
     """Grade one submission; never raises for anything a submission can do."""
-    from autograder import sandbox
+    from labkit import sandbox
+
     from autograder.pipeline import Options, grade_path
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -162,7 +164,7 @@ def grade_task(payload: dict, settings: dict) -> dict:
             cell_seconds=settings.get("cell_seconds", 120.0),
             notebook_seconds=settings.get("notebook_seconds", 600.0),
         ),
-        hidden_seed=settings.get("hidden_seed", 7919),
+        hidden_seed=settings.get("hidden_seed"),
         lab=payload.get("lab"),
     )
     try:
@@ -193,7 +195,11 @@ def _version(*names: str) -> str | None:
 def fingerprint() -> str:
     """A digest of everything that decides a grade: the grader's code and the instructor sources."""
     digest = hashlib.sha256()
-    files = sorted(PROJECT_ROOT.glob("autograder/**/*.py")) + sorted(PROJECT_ROOT.glob("solutions/*/*.ipynb"))
+    files = sorted(PROJECT_ROOT.glob("autograder/**/*.py")) + sorted(PROJECT_ROOT.glob("kit/labkit/*.py"))
+    files += grading_sources(PROJECT_ROOT / "solutions")
+    files += sorted(PROJECT_ROOT.glob("solutions/*/*.ipynb")) + sorted(
+        PROJECT_ROOT.glob("solutions/*/*.json")
+    )
     for path in files:
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -201,8 +207,8 @@ def fingerprint() -> str:
 
 def worker_facts() -> dict:
     """What the coordinator compares on every worker before sending it submissions."""
-    from autograder import sandbox
-    from autograder.mnist import DatasetError, find_mnist
+    from labkit import sandbox
+    from labkit.mnist import DatasetError, find_mnist
 
     try:
         mnist = str(find_mnist(download=False))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from labkit.checks import FILENAME as CHECKS
 
 from autograder.labs import all_labs, get_lab
 
@@ -171,6 +172,27 @@ def build(lab_ids: list[str] | None = None, root: Path = ROOT, out_root: Path | 
             src_nb = out_root / "solutions" / lab_id / f"{lab_id}.ipynb"
             write_notebook(nb, src_nb)
             write_notebook(nb, course / "solutions" / lab_id / f"{lab_id}.ipynb")
+            checks = root / "solutions" / lab_id / CHECKS
+            if not checks.is_file():
+                raise BuildError(
+                    f"Expected the public checks at {checks}. Received: no such file "
+                    "(record them: `python -m autograder build --checks`)"
+                )
+            if out_root != root:
+                shutil.copy(checks, out_root / "solutions" / lab_id / CHECKS)
+            shutil.copy(checks, course / "solutions" / lab_id / CHECKS)  # released with the notebook
             generate_student(lab_id, course, out_root / "labs" / lab_id)
             written += [src_nb, out_root / "labs" / lab_id / f"{lab_id}.ipynb"]
     return written
+
+
+def record_checks(lab_ids: list[str] | None = None, root: Path = ROOT) -> list[Path]:
+    """Re-record ``solutions/<lab>/public_checks.json``: run each instructor notebook (freshly
+    built from its source), then grade its answers while recording the public comparisons."""
+    from autograder.public_checks import build_checks
+
+    lab_ids = [get_lab(lab).lab_id for lab in (lab_ids or list(all_labs()))]
+    for lab_id in lab_ids:
+        write_notebook(instructor_notebook(lab_id, root), root / "solutions" / lab_id / f"{lab_id}.ipynb")
+    with tempfile.TemporaryDirectory(prefix="checks-") as tmp:
+        return build_checks(lab_ids, root / "solutions", Path(tmp))

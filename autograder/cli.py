@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder import sandbox
+from labkit import sandbox
 
 
 def _write(text: str, output: str | None) -> None:
@@ -33,7 +33,8 @@ def _options(args, public_only: bool = False):
 
     limits = sandbox.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout)
     return Options(
-        sandbox=not args.no_sandbox,
+        isolation=args.isolation or ("none" if args.no_sandbox else "sandbox"),
+        protect=tuple(Path(p) for p in args.protect),
         limits=limits,
         hidden_seed=args.hidden_seed,
         lab=args.lab,
@@ -53,10 +54,34 @@ def _add_grading_args(p: argparse.ArgumentParser) -> None:
         metavar="SCORE",
         help="exit 1 when the total score is below SCORE",
     )
-    p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
+    isolation = p.add_mutually_exclusive_group()
+    isolation.add_argument(
+        "--isolation",
+        choices=["sandbox", "user", "none"],
+        default=None,
+        help="how the kernel is isolated: bubblewrap (default), a fresh unprivileged uid without "
+        "bubblewrap (root only: where namespaces are forbidden), or none (trusted code only)",
+    )
+    isolation.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run without isolation (--isolation none; trusted code only)",
+    )
+    p.add_argument(
+        "--protect",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="--isolation user: a folder the kernel must not read besides the grader's (repeatable)",
+    )
     p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
-    p.add_argument("--hidden-seed", type=int, default=7919, help="seed of the hidden test inputs")
+    p.add_argument(
+        "--hidden-seed",
+        type=int,
+        default=None,
+        help="seed of the hidden test inputs (default: a random one per run; the result keeps it)",
+    )
     p.add_argument(
         "--hidden-visibility",
         default="after_published",
@@ -94,7 +119,7 @@ def cmd_demo(args) -> int:
     import tempfile
 
     from autograder.labs import all_labs, get_lab
-    from autograder.mnist import PROJECT_ROOT
+    from autograder.paths import PROJECT_ROOT
     from autograder.pipeline import Options, grade_path
     from autograder.reporters import to_text
 
@@ -118,7 +143,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_data_check(args) -> int:
-    from autograder.mnist import DatasetError, find_mnist, verify_mnist
+    from labkit.mnist import DatasetError, find_mnist, verify_mnist
 
     try:
         path = Path(args.path) if args.path else find_mnist(download=False)
@@ -138,8 +163,11 @@ def cmd_data_check(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from autograder.build import build
+    from autograder.build import build, record_checks
 
+    if args.checks:
+        for path in record_checks(args.labs or None):
+            print(f"recorded {path}")
     for path in build(args.labs or None):
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return 0
@@ -183,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_data_check)
     p = sub.add_parser("build", help="regenerate instructor and student notebooks from the sources")
     p.add_argument("labs", nargs="*")
+    p.add_argument(
+        "--checks",
+        action="store_true",
+        help="first re-record each lab's public_checks.json by running its reference notebook (minutes)",
+    )
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("demo", help="grade every lab's reference solution and print the grade table")
     p.add_argument("labs", nargs="*")

@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import sandbox as sb
+from labkit import sandbox as sb
+
+from autograder.paths import PROJECT_ROOT, SOLUTIONS
 
 NETWORK_ERRORS = (
     "Network is unreachable",
@@ -180,7 +182,12 @@ def run_rescore(labs: list[str], options, scratch: Path, mnist: Path | None) -> 
         str(out.fileno()),
     ]
     if options.sandbox:
-        argv = sb.build_command(command, root, mnist=mnist, writable=False)
+        # The re-scorer is the grader: it needs its own code and the labs' grading specs (never
+        # bound into a student's sandbox). It still runs sandboxed: it opens student model files.
+        grader = [(p, str(p)) for p in (PROJECT_ROOT / "autograder", SOLUTIONS) if p.is_dir()]
+        argv = sb.build_command(
+            command, root, mnist=mnist, writable=False, readonly_extra=grader, hide_grader=False
+        )
         env = None
     else:
         argv, env = command, {**os.environ, "AUTOGRADER_MNIST": str(mnist or "")}

@@ -1,4 +1,7 @@
-"""Render the GitHub Actions workflow a student's repository uses to grade itself.
+"""Render the GitHub Actions workflow a student's repository uses for its public checks.
+
+It installs the student kit alone (``deep-learning-labkit``) and runs ``python -m labkit check``:
+feedback without secrets — no grader, no hidden tests, no token, no course repository.
 
 ``python -m autograder github-workflow --package-spec SPEC [--fail-under X] [--mnist-url URL]
 --output .github/workflows/autograder.yml``
@@ -14,11 +17,13 @@ import json
 import re
 from pathlib import Path
 
-from autograder.mnist import _manifest
+from labkit.mnist import _manifest
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "github-classroom.yml"
-DIST_NAME = "keras-labs-autograder"
-DEFAULT_PACKAGE_SPEC = f"git+https://github.com/YOUR-ORG/YOUR-COURSE-REPO.git@main#egg={DIST_NAME}"
+DIST_NAME = "deep-learning-labkit"
+# The kit as the course publishes it: on PyPI, or a wheel URL (`python -m build kit/`), or the
+# public kit folder of a course repository (git+https://…/course.git@main#subdirectory=kit).
+DEFAULT_PACKAGE_SPEC = DIST_NAME
 _PLACEHOLDER = re.compile(r"%\{([a-z_]+)\}")
 
 
@@ -27,14 +32,14 @@ class TemplateError(ValueError):
 
 
 def package_spec(spec: str) -> str:
-    """``git+URL`` → ``git+URL#egg=keras-labs-autograder`` (pip needs the name for ``-e git+…``)."""
+    """``git+URL`` → ``git+URL#egg=deep-learning-labkit`` (pip names a VCS requirement by it)."""
     spec = spec.strip()
     if not spec or any(c in spec for c in "\n\r\"'`") or spec.startswith("-"):
         raise TemplateError(
-            f"Expected a pip requirement such as git+https://…/course.git@main. Received: {spec!r}"
+            f"Expected a pip requirement such as deep-learning-labkit or a wheel URL. Received: {spec!r}"
         )
-    if re.match(r"^(git|hg|svn|bzr)\+", spec) and "#egg=" not in spec:
-        spec += f"#egg={DIST_NAME}"
+    if re.match(r"^(git|hg|svn|bzr)\+", spec) and "egg=" not in spec:
+        spec += ("&" if "#" in spec else "#") + f"egg={DIST_NAME}"
     return spec
 
 

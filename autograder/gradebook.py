@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autograder.batch_store import Record
 from autograder.labs import all_labs
-from autograder.mnist import PROJECT_ROOT
+from autograder.paths import PROJECT_ROOT
 from autograder.spec import LabSpec
 
 

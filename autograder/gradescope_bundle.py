@@ -21,9 +21,11 @@ import os
 import zipfile
 from pathlib import Path
 
-from autograder import sandbox as sb
-from autograder.labs import get_lab
-from autograder.mnist import PROJECT_ROOT, verify_mnist
+from labkit import sandbox as sb
+from labkit.mnist import verify_mnist
+
+from autograder.labs import get_lab, grading_sources
+from autograder.paths import PROJECT_ROOT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same zip
@@ -61,10 +63,13 @@ def bundle_members(lab_id: str, root: Path = PROJECT_ROOT, mnist: Path | None = 
         "nbgrader_config.py",
         "datasets/manifest.json",
         f"solutions/{lab_id}/{lab_id}.ipynb",
+        f"solutions/{lab_id}/public_checks.json",
         f"labs/{lab_id}/{lab_id}.ipynb",
+        "kit/pyproject.toml",
     ]
-    package = root / "autograder"
-    for path in sorted(package.rglob("*")):
+    # every lab's grading code (a lab may import another's: lab 22 uses lab 21's), never sources
+    files += [path.relative_to(root).as_posix() for path in grading_sources(root / "solutions")]
+    for path in sorted([*(root / "autograder").rglob("*"), *(root / "kit" / "labkit").rglob("*")]):
         rel = path.relative_to(root)
         if path.is_file() and not path.is_symlink() and not _SKIP_PARTS & set(rel.parts):
             if path.suffix != ".pyc" and not path.name.startswith("."):
@@ -143,6 +148,13 @@ def sandbox_usable() -> tuple[bool, str]:
     return (False, problem) if problem else (True, "")
 
 
+def user_isolation_usable() -> bool:
+    """Whether the kernel can run as a fresh unprivileged uid instead (root and setpriv: Gradescope)."""
+    from autograder import user_isolation
+
+    return user_isolation.problem() is None
+
+
 def _fallback(results: Path, lab_id: str, message: str) -> None:
     spec = get_lab(lab_id)
     data = {
@@ -184,11 +196,20 @@ def run(lab_id: str, root: Path, sandbox: str = "auto", hidden_visibility: str =
         "--hidden-visibility",
         hidden_visibility if hidden_visibility in VISIBILITIES else "after_published",
     ]
+    user = ["--isolation", "user", "--protect", str(root)]  # root/source, results, submission closed
     if sandbox == "off":
         argv.append("--no-sandbox")
+    elif sandbox == "user":
+        argv += user
     elif sandbox == "auto":
         usable, why = sandbox_usable()
-        if not usable:
+        if not usable and user_isolation_usable():
+            argv += user
+            notes.append(
+                f"graded without the bubblewrap sandbox: {why}; the notebook ran as an unprivileged user "
+                "instead, unable to read the grader, the solutions or the results"
+            )
+        elif not usable:
             argv.append("--no-sandbox")
             notes.append(f"graded without the bubblewrap sandbox: {why}")
     print("autograder:", " ".join(argv), flush=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.labs import all_labs, get_lab
-from autograder.mnist import PROJECT_ROOT
+from autograder.paths import PROJECT_ROOT
 from autograder.spec import LabSpec
 
 MAX_NOTEBOOK_BYTES = 50 << 20

@@ -8,7 +8,9 @@ Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS`
 3. ``restore``   — locked and test cells from the instructor source, hidden tests injected,
                    student answer cells kept; deviations become notes.
 4. ``prepare``   — a fresh private work directory holding only the restored notebook (no stale
-                   ``answers/`` from the student: answers must come from executing the notebook).
+                   ``answers/`` from the student: answers must come from executing the notebook),
+                   the lab's public checks, and this run's hidden inputs as plain data, drawn here,
+                   outside the sandbox, from the run's hidden seed (``labkit.hidden``).
 5. ``execute``   — a real Jupyter kernel inside the bubblewrap sandbox, with time/output/disk
                    limits (``runner.py`` inside, ``execute.py`` outside); only answer files its
                    test cells wrote survive it.
@@ -33,23 +35,24 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
+from labkit import sandbox as sb
+from labkit.mnist import DatasetError, find_mnist
 
-from autograder import execute, notebook_io
-from autograder import sandbox as sb
+from autograder import execute, notebook_io, user_isolation
 from autograder.labs import get_lab
-from autograder.mnist import DatasetError, find_mnist
 from autograder.results import LabResult, SubmissionResult, TestResult
 from autograder.spec import LabSpec
+from autograder.workdir import stage
 
-DEFAULT_HIDDEN_SEED = 7919
 _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
 
 
@@ -57,10 +60,21 @@ _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
 class Options:
     sandbox: bool = True
     limits: sb.Limits = field(default_factory=sb.Limits)
-    hidden_seed: int = DEFAULT_HIDDEN_SEED
+    hidden_seed: int | None = None  # None: a fresh random seed per grading run (kept in the result)
     lab: str | None = None
     public_only: bool = False  # `check`: students see public checks only
     mnist: Path | None = None
+    # "sandbox" (bubblewrap) | "user" (a fresh unprivileged uid, no bubblewrap) | "none";
+    # sandbox=False means "none" unless isolation == "user"; afterwards `sandbox` is True only for bwrap
+    isolation: str = "sandbox"
+    protect: tuple[Path, ...] = ()  # isolation "user": more folders the kernel must not read
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ("sandbox", "user", "none"):
+            raise ValueError(f"Expected isolation sandbox, user or none. Received: {self.isolation!r}")
+        if not self.sandbox and self.isolation == "sandbox":
+            self.isolation = "none"
+        self.sandbox = self.isolation == "sandbox"
 
 
 @dataclass
@@ -128,6 +142,7 @@ def step_prepare(job: Job) -> None:
     job.workdir = job.scratch / f"work-{job.spec.lab_id}"
     job.workdir.mkdir(parents=True)
     nbformat.write(job.to_run, job.workdir / job.spec.notebook)
+    stage(job.spec, job.workdir, job.options.hidden_seed)
 
 
 def _mnist_path(options: Options) -> Path | None:
@@ -141,9 +156,9 @@ def _mnist_path(options: Options) -> Path | None:
 
 def step_execute(job: Job) -> None:
     opts, limits = job.options, job.options.limits
-    env = {"AUTOGRADER_HIDDEN_SEED": str(opts.hidden_seed)}
+    env: dict[str, str] = {}
     report_file = tempfile.TemporaryFile(dir=job.scratch)
-    runner = [sys.executable, "-m", "autograder.runner", job.spec.notebook, ".executed.ipynb"]
+    runner = [sys.executable, "-m", "labkit.runner", job.spec.notebook, ".executed.ipynb"]
     runner += ["--cell-seconds", str(limits.cell_seconds), "--output-bytes", str(limits.output_bytes)]
     runner += ["--artifact-bytes", str(limits.artifact_bytes), "--report-fd", str(report_file.fileno())]
     mnist = _mnist_path(opts)
@@ -155,6 +170,17 @@ def step_execute(job: Job) -> None:
         )
         cwd, run_env = None, None
         job.result.isolation = f"bubblewrap sandbox: {sb.bwrap_source()}"
+    elif opts.isolation == "user":
+        session = user_isolation.Session(job.workdir, protect=opts.protect, mnist=mnist)
+        try:
+            argv, cwd, run_env = session.start(runner, env)
+        except BaseException:
+            session.close()
+            raise
+        job.result.isolation = session.describe()
+        job.result.notes.append(
+            "graded without bubblewrap, as an unprivileged user: the network and other processes were reachable"
+        )
     else:
         argv, cwd = runner, job.workdir
         run_env = {**os.environ, **env, "MPLBACKEND": "Agg"}
@@ -164,17 +190,21 @@ def step_execute(job: Job) -> None:
         job.result.isolation = "none (--no-sandbox)"
     started = time.monotonic()
     log = tempfile.TemporaryFile(dir=job.scratch)  # not a pipe: a flood of stderr must not fill memory
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=run_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        pass_fds=(report_file.fileno(),),
-        preexec_fn=sb.preexec_for(limits),
-    )
-    stopped = execute.watch(proc, limits, job.workdir)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=run_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            pass_fds=(report_file.fileno(),),
+            preexec_fn=sb.preexec_for(limits),
+        )
+        stopped = execute.watch(proc, limits, job.workdir)
+    finally:
+        if opts.isolation == "user":
+            session.close()  # every process of the run's uid killed, then the modes restored
     job.result.execution_time = round(time.monotonic() - started, 3)
     if stopped:
         job.result.errors.append(stopped)
@@ -298,10 +328,15 @@ def find_notebooks(path: Path) -> list[Path]:
 def grade_path(path: str | os.PathLike, options: Options | None = None) -> SubmissionResult:
     """Grade one notebook, or every lab notebook in a directory (one student's submission)."""
     options = options or Options()
+    if options.hidden_seed is None:
+        options = replace(options, hidden_seed=new_hidden_seed())
     path = Path(path)
-    submission = SubmissionResult(submission=str(path))
+    submission = SubmissionResult(submission=str(path), hidden_seed=options.hidden_seed)
     if options.sandbox and (problem := sb.probe()):  # ~0.1 s: a broken sandbox is the grader's failure
         submission.errors.append(f"refusing to run untrusted code without a sandbox: {problem}")
+        return submission
+    if options.isolation == "user" and (problem := user_isolation.problem()):
+        submission.errors.append(f"refusing to grade with --isolation user: {problem}")
         return submission
     if not path.exists() and not path.is_symlink():
         submission.errors.append(f"Expected a notebook or a directory. Received: {path} (no such file)")
@@ -338,6 +373,11 @@ def grade_path(path: str | os.PathLike, options: Options | None = None) -> Submi
             submission.labs.append(job.result)
     submission.labs.sort(key=lambda r: r.lab)
     return submission
+
+
+def new_hidden_seed() -> int:
+    """A fresh hidden seed: nobody, the student included, can know the hidden inputs in advance."""
+    return secrets.randbelow(2**31)
 
 
 def _drop_duplicates(jobs: list[Job]) -> None:

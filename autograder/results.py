@@ -65,6 +65,7 @@ class SubmissionResult:
     labs: list[LabResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     submission: str = ""
+    hidden_seed: int | None = None  # the hidden inputs' seed: `--hidden-seed` repeats this grading
 
     @property
     def score(self) -> float:
@@ -86,6 +87,7 @@ class SubmissionResult:
             "execution_time": self.execution_time,
             "labs": [lab.to_dict() for lab in self.labs],
             "errors": list(self.errors),
+            "hidden_seed": self.hidden_seed,
         }
 
     def to_json(self) -> str:
@@ -99,4 +101,5 @@ class SubmissionResult:
             labs=[LabResult.from_dict(d) for d in data["labs"]],
             errors=list(data.get("errors", [])),
             submission=data.get("submission", ""),
+            hidden_seed=data.get("hidden_seed"),
         )

@@ -1,15 +1,16 @@
 """Turn a lab's questions and a folder of answer files into a ``LabResult``.
 
 This is the only place a score is decided. It runs in the grader's fresh process (see
-``rescore.py``) and, for the student's self-check, inside their kernel — the same code both times,
-so what a student sees in JupyterLab is what the grader gives (hidden tests aside).
+``rescore.py``), never in a student's kernel: the kit's public checks there replay data recorded
+from this very code at build time (``public_checks.py``), so a student's ✔/✘ agrees with it.
 """
 
 from __future__ import annotations
 
 import traceback
 
-from autograder.answers import AnswerError
+from labkit.answers import AnswerError
+
 from autograder.results import LabResult, TestResult
 from autograder.spec import GradeContext, LabSpec, NotAttempted, Question, Verdict
 
@@ -49,9 +50,9 @@ def to_test_result(question: Question, verdict: Verdict) -> TestResult:
     )
 
 
-def score_lab(spec: LabSpec, answers_dir, seed: int | None = None, public_only: bool = False) -> LabResult:
+def score_lab(spec: LabSpec, answers_dir, seed: int, public_only: bool = False) -> LabResult:
     """Every question of ``spec`` judged on the answers in ``answers_dir``."""
-    ctx = GradeContext(answers_dir, seed)
+    ctx = GradeContext(answers_dir, seed, spec)
     result = LabResult(lab=spec.lab_id)
     for question in spec.questions:
         if public_only and question.hidden:

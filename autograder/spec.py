@@ -1,8 +1,9 @@
 """What a lab *is* to the grader: its questions, their points, and how each is judged.
 
-A lab module in ``autograder/labs/`` defines ``LAB = LabSpec(...)``. Each ``Question`` is one
-nbgrader test cell (grade id ``test_<name>``; its points come from here, so the notebook and the
-grader cannot disagree) and one answer file the notebook writes with ``lab.check(name, value)``.
+A lab's ``solutions/<lab>/grading.py`` (the module ``autograder.labs.<lab>``) defines
+``LAB = LabSpec(...)``. Each ``Question`` is one nbgrader test cell (grade id ``test_<name>``; its
+points come from here, so the notebook and the grader cannot disagree) and one answer file the
+notebook writes with ``lab.check(name, value)``.
 
 ``Question.grade(ctx)`` reads answers through ``ctx`` (a ``GradeContext``) and returns a
 ``Verdict``. It must recompute every expected value itself: it never trusts a number the
@@ -16,37 +17,12 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-
-from autograder import answers as _answers
-
-HIDDEN_SEED_ENV = "AUTOGRADER_HIDDEN_SEED"
-DEFAULT_HIDDEN_SEED = 7919  # the grader's default too (pipeline), so nbgrader and `grade` agree
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The judgement of one question: ``score`` in ``[0, points]`` and a message for the student."""
-
-    passed: bool
-    message: str
-    fraction: float | None = None  # partial credit; None means 1.0 if passed else 0.0
-    status: str = ""  # "passed" | "failed" | "error"; derived when empty
-
-    @property
-    def credit(self) -> float:
-        if self.fraction is not None:
-            return float(min(1.0, max(0.0, self.fraction)))
-        return 1.0 if self.passed else 0.0
-
-
-def ok(message: str = "correct") -> Verdict:
-    return Verdict(True, message)
-
-
-def fail(message: str) -> Verdict:
-    return Verdict(False, message)
+from labkit import answers as _answers
+from labkit import hidden as _hidden
+from labkit.verdict import Verdict, fail, ok  # noqa: F401 - re-exported for the lab modules
 
 
 class NotAttempted(Exception):
@@ -74,6 +50,20 @@ class LabSpec:
     questions: tuple[Question, ...]
     manual: dict[str, float] = field(default_factory=dict)  # grade_id -> points, graded by hand
     notebook_seconds: int = 120  # generous per-notebook time limit at grading
+    # Each hidden question's inputs: rng → numbers/arrays (nested in tuples, lists, dicts). The
+    # grader draws them outside the kernel and writes them next to the notebook (``labkit.hidden``).
+    hidden_inputs: dict[str, Callable[[np.random.Generator], Any]] = field(default_factory=dict)
+    # Values the student notebook reads (``lab.constant(name)``): pass marks, public inputs.
+    # Defined here once; the build writes them into the lab's public_checks.json.
+    constants: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        hidden = {q.name for q in self.questions if q.hidden}
+        if hidden != set(self.hidden_inputs):
+            raise ValueError(
+                f"Expected hidden inputs for exactly the hidden questions of {self.lab_id} "
+                f"{sorted(hidden)}. Received: {sorted(self.hidden_inputs)}"
+            )
 
     @property
     def number(self) -> int:
@@ -97,12 +87,14 @@ class LabSpec:
 
 
 class GradeContext:
-    """Read-only access to one submission's answers, plus the grader's hidden seed."""
+    """Read-only access to one submission's answers, plus the hidden inputs of this grading run."""
 
-    def __init__(self, answers_dir: str | os.PathLike, seed: int | None = None):
+    def __init__(self, answers_dir: str | os.PathLike, seed: int = 0, spec: LabSpec | None = None):
         self.answers_dir = Path(answers_dir)
-        self.seed = hidden_seed() if seed is None else int(seed)
+        self.seed = int(seed)
+        self.spec = spec
         self._cache: dict[str, dict] = {}
+        self._hidden: dict[str, Any] = {}
 
     def answer(self, name: str, key: str = "value", models: bool = True):
         """One saved value; raises ``NotAttempted`` when the notebook never wrote it."""
@@ -120,15 +112,31 @@ class GradeContext:
             raise _answers.AnswerError(f"Expected `{key}` in answer `{name}`. Received: keys {present}")
         return data[key]
 
-    def hidden_case(self, name: str) -> np.random.Generator:
-        return hidden_rng(name, self.seed)
+    def hidden_input(self, name: str):
+        """The inputs hidden test ``name`` was given in the kernel (same seed, same data)."""
+        if self.spec is None:
+            raise KeyError(
+                f"Expected a GradeContext with its LabSpec for hidden input {name!r}. Received: none"
+            )
+        if name not in self._hidden:
+            self._hidden[name] = hidden_input(self.spec, name, self.seed)
+        return self._hidden[name]
 
 
-def hidden_seed() -> int:
-    return int(os.environ.get(HIDDEN_SEED_ENV, DEFAULT_HIDDEN_SEED))
-
-
-def hidden_rng(name: str, seed: int | None = None) -> np.random.Generator:
-    """The random inputs of hidden case ``name``: the same in the kernel and in the re-scorer."""
-    seed = hidden_seed() if seed is None else seed
+def hidden_rng(name: str, seed: int) -> np.random.Generator:
+    """The generator behind hidden test ``name`` in the grading run with ``seed``."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+def hidden_input(spec: LabSpec, name: str, seed: int):
+    """Hidden test ``name``'s inputs for ``seed``, exactly as the kernel reads them back."""
+    if name not in spec.hidden_inputs:
+        raise KeyError(f"Expected one of the hidden tests {sorted(spec.hidden_inputs)}. Received: {name!r}")
+    return _hidden.unpack(_hidden.pack(spec.hidden_inputs[name](hidden_rng(name, seed))))
+
+
+def write_hidden_inputs(spec: LabSpec, seed: int, directory: str | os.PathLike) -> list[str]:
+    """Write every hidden input of ``spec`` for ``seed`` under ``directory/hidden_inputs/``."""
+    for name, draw in spec.hidden_inputs.items():
+        _hidden.write(directory, name, draw(hidden_rng(name, seed)))
+    return list(spec.hidden_inputs)

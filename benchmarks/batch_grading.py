@@ -115,7 +115,7 @@ def main() -> int:
         "sandbox": not args.no_sandbox,
         "cell_seconds": 120.0,
         "notebook_seconds": 600.0,
-        "hidden_seed": 7919,
+        "hidden_seed": None,
     }
     rows = []
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:

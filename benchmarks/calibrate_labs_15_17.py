@@ -4,7 +4,7 @@ For each seed, the instructor notebooks ``solutions/<lab>/<lab>.ipynb`` of labs 
 into one submission folder and graded with ``autograder.pipeline.grade_path``: executed by the
 runner inside the sandbox, answers re-scored in a fresh process, exactly as a student's would be.
 The sandbox starts kernels with a cleared environment, so this script hands ``LAB_SEED`` to them by
-wrapping ``autograder.sandbox.build_command`` (in this process only; the grader is unchanged).
+wrapping ``labkit.sandbox.build_command`` (in this process only; the grader is unchanged).
 ``--no-sandbox`` grades without bubblewrap instead (the kernels then inherit ``LAB_SEED``).
 
 Labs 15 and 16 are deterministic (the seed changes nothing they compute); in lab 17 the seed draws
@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from labkit import sandbox as sb  # noqa: E402
+
 from autograder import pipeline  # noqa: E402
-from autograder import sandbox as sb  # noqa: E402
 from autograder.labs import get_lab  # noqa: E402
 
 LABS = ("lab15_one_neuron", "lab16_chain_rule", "lab17_logistic_xor")

@@ -29,11 +29,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import nbformat  # noqa: E402
+from labkit.answers import load_answer  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-from autograder.answers import load_answer  # noqa: E402
 from autograder.labs import _xor, get_lab  # noqa: E402
 from autograder.scoring import score_lab  # noqa: E402
+from autograder.workdir import stage  # noqa: E402
 
 LABS = ("lab18_xor_sigmoid", "lab19_xor_relu")
 # (answer holding the trained model, answer holding the model(s) at init, key of the init model)
@@ -73,9 +74,9 @@ def run_notebook(path: Path, workdir: Path, seed: int, timeout: int = 300) -> tu
 def calibrate_one(lab_id: str, seed: int) -> dict:
     spec = get_lab(lab_id)
     with tempfile.TemporaryDirectory(prefix=f"{lab_id}-s{seed}-") as tmp:
-        work = Path(tmp)
+        work = stage(spec, Path(tmp), seed=0)
         seconds, cpu = run_notebook(ROOT / "solutions" / lab_id / spec.notebook, work, seed)
-        result = score_lab(spec, work / "answers")
+        result = score_lab(spec, work / "answers", seed=0)
         trained_name, init_name, init_key = MODELS[lab_id]
         trained = load_answer(work / "answers", trained_name)["model"]
         init = load_answer(work / "answers", init_name)[init_key]

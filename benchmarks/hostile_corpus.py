@@ -4,7 +4,7 @@
                                                   [--workers N] [--group NAME ...]
 
 ``--limits test`` (default) uses the corpus's scaled-down limits (``tests/hostile/registry.py``:
-20 s per cell, 4 GiB…); ``production`` uses ``autograder.sandbox.Limits()`` (120 s per cell,
+20 s per cell, 4 GiB…); ``production`` uses ``labkit.sandbox.Limits()`` (120 s per cell,
 600 s per notebook, 8 GiB), so every runaway case takes its full production time. The seconds of a
 case are those of its group (one ``grade_path`` call holding several cases). Exit status 1 when a
 case's score differs from the expected one.
@@ -26,8 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from hostile import cells as C  # noqa: E402
 from hostile.corpus import CASES, GROUPS, TEST_LIMITS, NotApplicable, expand, grade_corpus, lab_result, texts  # noqa: E402  # noqa: E402
 from hostile.lab import Lab  # noqa: E402
-
-from autograder import sandbox  # noqa: E402
+from labkit import sandbox  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

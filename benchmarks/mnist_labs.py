@@ -78,6 +78,7 @@ def run_notebook(
 
     from autograder.labs import get_lab
     from autograder.scoring import score_lab
+    from autograder.workdir import stage
 
     source = ROOT / ("labs" if student else "solutions") / lab_id / f"{lab_id}.ipynb"
     own_tmp = workdir is None
@@ -85,6 +86,7 @@ def run_notebook(
     work.mkdir(parents=True, exist_ok=True)
     notebook = work / source.name
     shutil.copy(source, notebook)
+    stage(get_lab(lab_id), work, seed=0)  # public checks + hidden inputs next to the notebook
     metrics_file = work / "metrics.jsonl"
     saved = {k: os.environ.get(k) for k in ("LAB_SEED", "MNIST_LABS_METRICS")}
     os.environ["LAB_SEED"] = str(seed)
@@ -108,7 +110,7 @@ def run_notebook(
             errors.append(f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}")
         seconds = time.perf_counter() - start
         nbformat.write(nb, notebook)
-        result = score_lab(get_lab(lab_id), work / "answers")
+        result = score_lab(get_lab(lab_id), work / "answers", seed=0)
         metrics = []
         if metrics_file.exists():
             metrics = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]

@@ -37,16 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
+from labkit.mnist import find_mnist  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from autograder import pipeline  # noqa: E402
 from autograder.labs import all_labs, get_lab  # noqa: E402
-from autograder.mnist import find_mnist  # noqa: E402
 from autograder.results import LabResult  # noqa: E402
 
-PREWARM = (
-    "from autograder.labkit import quiet_tensorflow_start; quiet_tensorflow_start(); import matplotlib.pyplot"
-)
+PREWARM = "from labkit import quiet_tensorflow_start; quiet_tensorflow_start(); import matplotlib.pyplot"
 
 
 def warm_run(nb: nbformat.NotebookNode, workdir: Path) -> list[float]:

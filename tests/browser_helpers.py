@@ -41,7 +41,7 @@ def find_chromium() -> str | None:
 
 def find_mnist() -> Path | None:
     """The MNIST file the labs load, found the way autograder/mnist.py finds it (no download)."""
-    from autograder.mnist import DatasetError, find_mnist
+    from labkit.mnist import DatasetError, find_mnist
 
     try:
         return Path(find_mnist(download=False)).resolve()

@@ -22,8 +22,8 @@ import pytest
 from hostile import cells as C
 from hostile.corpus import CASES, GROUPS, TEST_LIMITS, NotApplicable, expand, grade_corpus, lab_result, texts
 from hostile.lab import ROOT, Lab
+from labkit import sandbox
 
-from autograder import sandbox
 from autograder.reporters import FORMATS
 
 pytestmark = [

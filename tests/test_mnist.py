@@ -9,8 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
-
-from autograder import mnist
+from labkit import mnist
 
 
 def _cli(*args):
@@ -113,7 +112,8 @@ def test_search_order_env_then_project_then_keras_cache(tmp_path, monkeypatch, m
     (keras_home / "datasets").mkdir(parents=True)
     shutil.copy(mnist_path, keras_home / "datasets" / "mnist.npz")
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
-    monkeypatch.setattr(mnist, "PROJECT_ROOT", tmp_path / "no-project")
+    monkeypatch.setattr(mnist, "_CHECKOUT", tmp_path / "no-project")
+    monkeypatch.chdir(tmp_path)
     assert mnist.find_mnist(download=False) == keras_home / "datasets" / "mnist.npz"
 
 
@@ -124,7 +124,8 @@ def test_bad_file_in_search_path_is_reported_not_replaced(tmp_path, monkeypatch)
     bad.write_bytes(b"PK\x03\x04 not really")
     monkeypatch.delenv(mnist.ENV_VAR, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
-    monkeypatch.setattr(mnist, "PROJECT_ROOT", tmp_path / "no-project")
+    monkeypatch.setattr(mnist, "_CHECKOUT", tmp_path / "no-project")
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(mnist.DatasetError, match="(?s)not a valid MNIST file.*left untouched"):
         mnist.find_mnist(download=True)
     assert bad.read_bytes() == b"PK\x03\x04 not really"

@@ -12,14 +12,18 @@ in JupyterLab itself for two labs). On every starter:
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from labkit.checks import FILENAME as CHECKS
 from nbclient import NotebookClient
 
+from autograder import public_checks
 from autograder.labs import all_labs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +32,10 @@ pytestmark = pytest.mark.slow
 
 
 def run_all(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
+    """Run All, in ``tmp_path`` holding what a student downloads with the notebook (labs/<lab>/)."""
     nb = nbformat.read(path, as_version=4)
+    lab_id = nb.metadata["autograder"]["lab"]
+    shutil.copy(ROOT / "labs" / lab_id / CHECKS, tmp_path / CHECKS)
     env_mnist = ROOT / "datasets" / "mnist.npz"
     if env_mnist.exists():
         os.environ.setdefault("AUTOGRADER_MNIST", str(env_mnist))
@@ -84,17 +91,23 @@ def test_run_all_on_the_filled_in_notebook_passes_every_public_check(lab_id, tmp
             continue
         plain, errors = texts(cell)
         assert not errors, (cell.id, errors)
-        if "lab.check(" in cell.source:
-            assert "✔" in "".join(plain), (cell.id, plain)
+        if "lab.check(" in cell.source:  # ✔, or ℹ "saved" for a question judged on the saved model
+            assert "✔" in "".join(plain) or "saved" in "".join(plain), (cell.id, plain)
     summary = "".join(texts(nb.cells[-1])[0])
-    public = sum(not q.hidden for q in all_labs()[lab_id].questions)
-    assert summary.startswith(f"{public}/{public} public checks pass"), summary
+    checks = json.loads((ROOT / "labs" / lab_id / CHECKS).read_text())["questions"]
+    kit = sum(q.get("mode") in ("replay", "reference") for q in checks)
+    assert summary.startswith(f"{kit}/{kit} public checks pass"), summary
+    # The committed public checks are what this reference run records now (sync: build --checks).
+    recorded = public_checks.dumps(public_checks.record_lab(all_labs()[lab_id], tmp_path / "answers"))
+    assert recorded == (ROOT / "solutions" / lab_id / CHECKS).read_text(), (
+        f"{lab_id}: public_checks.json is stale: run `python -m autograder build --checks {lab_id}`"
+    )
 
 
 def test_one_line_errors_tell_not_written_from_failed_earlier(tmp_path):
     """The kit's messages for a partly done notebook, cell by cell, in a real kernel."""
     cells = [
-        'from autograder.labkit import Lab\nlab = Lab("lab18_xor_sigmoid")',
+        'from labkit import Lab\nlab = Lab("lab18_xor_sigmoid")',
         "def uses_a_typo():\n    return undefined_inside",
         "uses_a_typo()",  # the student's own function: the full traceback stays
         "y = never_defined",
@@ -107,6 +120,7 @@ def test_one_line_errors_tell_not_written_from_failed_earlier(tmp_path):
         "v",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["autograder"] = {"lab": "lab18_xor_sigmoid"}
     for cell in nb.cells:
         cell.metadata["tags"] = ["raises-exception"]
     path = tmp_path / "partly_done.ipynb"

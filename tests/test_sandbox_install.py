@@ -11,8 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from labkit import sandbox
 
-from autograder import pipeline, sandbox
+from autograder import pipeline
 from autograder.labs import get_lab
 
 ROOT = Path(__file__).resolve().parent.parent

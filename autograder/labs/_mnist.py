@@ -1,7 +1,8 @@
 """Shared code of the MNIST labs 20–24: data, evaluation, architecture checks, init statistics.
 
-Both sides use this module: the notebooks (data preparation, plots, the training report) and the
-grader (re-evaluation of a saved model, architecture checks, statistics at initialization). The
+The grader's side only: re-evaluation of a saved model, architecture and initialization checks,
+the plausibility (train-on-test) flag. Data, evaluation and the notebook helpers are the student
+kit's (``labkit.mnist``, ``labkit.plots``) and are imported from there, defined once. The
 grader never trusts a number from the student's kernel: every expected value below is recomputed
 from the saved ``.keras`` files and the official test set.
 
@@ -16,96 +17,20 @@ Conventions (the notebooks print them where they matter):
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
+from labkit.compare import close
+from labkit.mnist import CLASSES, N_STATS, N_TRAIN, N_TRAIN_EVAL, PIXELS, Mnist, accuracy, mnist, outputs  # noqa: F401
+from labkit.plots import ACTIVATION_LAYERS as _ACTIVATION_LAYERS
+from labkit.plots import init_statistics  # noqa: F401 - the grader's definition of the statistics
 
-from autograder.compare import close
 from autograder.spec import GradeContext, Verdict, fail, ok
 
-PIXELS = 784
-CLASSES = 10
-N_TRAIN = 55_000  # the course's split: 55,000 for training, the last 5,000 for validation
-N_TRAIN_EVAL = 10_000  # train accuracy: first 10,000 training images
-N_STATS = 512  # statistics at initialization: first 512 test images
-EVAL_BATCH = 10_000  # one forward pass over the whole test set
-METRICS_ENV = "MNIST_LABS_METRICS"  # benchmarks: a file that collects training reports (JSON lines)
-
 
 # --------------------------------------------------------------------------------------------------
-# Data
+# Re-evaluating a saved model (memoized per submission)
 # --------------------------------------------------------------------------------------------------
-def prepare_images(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) → float32 (N, 784) in [0, 1]: what every MNIST lab feeds its network."""
-    images = np.asarray(images)
-    out = images.reshape(len(images), PIXELS).astype(np.float32)
-    out /= np.float32(255.0)  # in place: one 188 MB allocation for the training set, not two
-    return out
-
-
-@dataclass(frozen=True)
-class Mnist:
-    """Prepared MNIST (read-only arrays, shared inside one process)."""
-
-    x_train: np.ndarray  # (60000, 784) float32
-    y_train: np.ndarray  # (60000,) int32
-    x_test: np.ndarray  # (10000, 784) float32
-    y_test: np.ndarray  # (10000,) int32
-
-    def split(self):
-        """``(x_fit, y_fit), (x_val, y_val)``: the first 55,000 and the last 5,000 training images."""
-        return (self.x_train[:N_TRAIN], self.y_train[:N_TRAIN]), (
-            self.x_train[N_TRAIN:],
-            self.y_train[N_TRAIN:],
-        )
-
-    def train_eval(self):
-        """The fixed training subset used for "train accuracy" (first 10,000 images)."""
-        return self.x_train[:N_TRAIN_EVAL], self.y_train[:N_TRAIN_EVAL]
-
-    def stats_batch(self):
-        """The fixed batch for statistics at initialization (first 512 test images)."""
-        return self.x_test[:N_STATS], self.y_test[:N_STATS]
-
-
-@lru_cache(maxsize=1)
-def mnist() -> Mnist:
-    """Load, verify and prepare MNIST once per process."""
-    from autograder.mnist import load_mnist
-
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    arrays = [
-        prepare_images(x_train),
-        y_train.astype(np.int32),
-        prepare_images(x_test),
-        y_test.astype(np.int32),
-    ]
-    for arr in arrays:
-        arr.setflags(write=False)  # shared by every caller in this process: nobody may edit it
-    return Mnist(*arrays)
-
-
-# --------------------------------------------------------------------------------------------------
-# Evaluation
-# --------------------------------------------------------------------------------------------------
-def outputs(model, x: np.ndarray, batch_size: int = EVAL_BATCH, training: bool = False) -> np.ndarray:
-    """The model's outputs (logits or probabilities) in large batches, as a float32 array."""
-    chunks = [
-        np.asarray(model(x[i : i + batch_size], training=training)) for i in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros((0, CLASSES), np.float32)
-
-
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    out = outputs(model, x)
-    if out.ndim != 2 or out.shape[1] != CLASSES:
-        raise ValueError(f"Expected outputs of shape (N, {CLASSES}). Received: {out.shape}")
-    return float(np.mean(np.argmax(out, axis=1) == y))
-
-
 def _memo(ctx: GradeContext, key, compute):
     store = ctx.__dict__.setdefault("_mnist_memo", {})
     if key not in store:
@@ -142,7 +67,6 @@ def train_accuracy(ctx: GradeContext, name: str = "model") -> float:
 # --------------------------------------------------------------------------------------------------
 # Architecture
 # --------------------------------------------------------------------------------------------------
-_ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
 
 
 @dataclass
@@ -344,34 +268,6 @@ def check_init(model, kind: str) -> Verdict:
     return ok(f"{'/'.join(dict.fromkeys(names))} initialization")
 
 
-def init_statistics(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    """The lesson's numbers at initialization, as the grader defines them.
-
-    ``act_std[i]``: std of the output of Dense layer ``i`` after its activation (ReLU for hidden
-    layers; logits for the output layer), inference mode, on the batch ``x``.
-    ``grad_norm[i]``: Frobenius norm of d(mean cross-entropy from logits)/d(kernel of Dense layer i).
-    """
-    import keras
-    import tensorflow as tf
-
-    stds, h = [], tf.convert_to_tensor(x, tf.float32)
-    for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        h = layer(h, training=False)
-        if type(layer).__name__ == "Dense":
-            stds.append(float(np.std(np.asarray(h, dtype=np.float64))))
-        elif type(layer).__name__ in _ACTIVATION_LAYERS and stds:
-            stds[-1] = float(np.std(np.asarray(h, dtype=np.float64)))
-    kernels = [d.kernel for d in _dense_layers(model)]
-    with tf.GradientTape() as tape:
-        logits = model(x, training=False)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-    grads = tape.gradient(loss, kernels)
-    norms = [float(np.linalg.norm(np.asarray(g, dtype=np.float64))) for g in grads]
-    return {"act_std": np.array(stds), "grad_norm": np.array(norms)}
-
-
 def saturated_fraction(model, x: np.ndarray) -> float:
     """Fraction of examples whose float32 softmax puts ≥ 1 − 1e-7 on one class (the clip of the
     probability cross-entropy: those examples give no gradient at all)."""
@@ -521,124 +417,3 @@ def grade_gap(ctx: GradeContext, name: str, model_name: str = "model", atol: flo
 # --------------------------------------------------------------------------------------------------
 # Notebook helpers: the training report and the plots
 # --------------------------------------------------------------------------------------------------
-def training_report(lab_id: str, model, history, seconds: float, n_examples: int | None = None) -> dict:
-    """Print (and, for the benchmarks, record) how long training took and how fast it ran."""
-    epochs = len(history.history.get("loss", [])) or 1
-    n_examples = n_examples or N_TRAIN
-    seen = epochs * n_examples
-    params = int(model.count_params())
-    gflops = 6.0 * params * seen / max(seconds, 1e-9) / 1e9  # 2·params per example, ×3 for fwd+bwd
-    report = {
-        "lab": lab_id,
-        "seed": int(os.environ.get("LAB_SEED", "0")),
-        "seconds": round(float(seconds), 3),
-        "epochs": epochs,
-        "examples": seen,
-        "params": params,
-        "examples_per_s": round(seen / max(seconds, 1e-9), 1),
-        "gflops": round(gflops, 2),
-    }
-    print(
-        f"Trained {epochs} epochs in {seconds:.1f} s: {report['examples_per_s']:,.0f} examples/s, "
-        f"{gflops:.0f} GFLOP/s ({params:,} parameters)"
-    )
-    path = os.environ.get(METRICS_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(report) + "\n")
-    return report
-
-
-def record_metric(lab_id: str, **values) -> None:
-    """Add values (e.g. the test accuracy) to the benchmarks' metrics file, when one is set."""
-    path = os.environ.get(METRICS_ENV)
-    if path:
-        record = {"lab": lab_id, "seed": int(os.environ.get("LAB_SEED", "0")), **values}
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-
-
-def plot_history(history, title: str = ""):
-    """Training and validation curves: loss and accuracy per epoch."""
-    import matplotlib.pyplot as plt
-
-    hist = history.history
-    epochs = np.arange(1, len(hist["loss"]) + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for ax, key in zip(axes, ("loss", "accuracy")):
-        if key in hist:
-            ax.plot(epochs, hist[key], "o-", label="training")
-        if f"val_{key}" in hist:
-            ax.plot(epochs, hist[f"val_{key}"], "s--", label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title or "Learning curves")
-    fig.tight_layout()
-    plt.show()
-
-
-def plot_misclassified(model, x: np.ndarray, y: np.ndarray, n: int = 24, cols: int = 8):
-    """A grid of test digits the model gets wrong: 'label→prediction' above each."""
-    import matplotlib.pyplot as plt
-
-    pred = np.argmax(outputs(model, x), axis=1)
-    wrong = np.flatnonzero(pred != y)[:n]
-    rows = max(1, int(np.ceil(len(wrong) / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3))
-    for ax in np.ravel(axes):
-        ax.axis("off")
-    for ax, i in zip(np.ravel(axes), wrong):
-        ax.imshow(x[i].reshape(28, 28), cmap="gray_r")
-        ax.set_title(f"{y[i]}→{pred[i]}", fontsize=9, color="crimson")
-    fig.suptitle(f"Misclassified test digits (true→predicted): {int(np.sum(pred != y))} of {len(y)}")
-    fig.tight_layout()
-    plt.show()
-
-
-def confusion_matrix(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``cm[true, predicted]`` counts over ``(x, y)``."""
-    pred = np.argmax(outputs(model, x), axis=1)
-    return np.bincount(np.asarray(y) * CLASSES + pred, minlength=CLASSES * CLASSES).reshape(CLASSES, CLASSES)
-
-
-def plot_confusion_matrix(model, x: np.ndarray, y: np.ndarray):
-    """The confusion matrix (혼동 행렬) with counts; the diagonal holds the correct answers."""
-    import matplotlib.pyplot as plt
-
-    cm = confusion_matrix(model, x, y)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    ax.imshow(np.log1p(cm), cmap="Blues")
-    for (i, j), count in np.ndenumerate(cm):
-        if count:
-            ax.text(
-                j, i, str(count), ha="center", va="center", fontsize=7, color="white" if i == j else "black"
-            )
-    ax.set_xticks(range(CLASSES))
-    ax.set_yticks(range(CLASSES))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix (accuracy {np.trace(cm) / cm.sum():.2%})")
-    fig.tight_layout()
-    plt.show()
-    return cm
-
-
-def plot_init_statistics(stats: dict[str, dict[str, np.ndarray]]):
-    """Activation std and gradient norm per layer, one line per initialization (log scale)."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for label, values in stats.items():
-        layers = np.arange(1, len(values["act_std"]) + 1)
-        axes[0].semilogy(layers, values["act_std"], "o-", label=label)
-        axes[1].semilogy(layers, values["grad_norm"], "o-", label=label)
-    for ax, what in zip(axes, ("activation std", "gradient norm (kernel)")):
-        ax.set_xlabel("Dense layer")
-        ax.set_ylabel(what)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend()
-    fig.suptitle("At initialization, on the first 512 test images")
-    fig.tight_layout()
-    plt.show()

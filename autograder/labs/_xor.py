@@ -1,5 +1,8 @@
 """Reference math shared by lab 18 (deep sigmoid fails on XOR) and lab 19 (ReLU fixes it).
 
+Labs 26–28 use it too: the XOR network with batch normalization, sigmoid and ReLU, the Keras layer
+helpers (``dense_layers``, ``describe``, ``lookalike_verdict``).
+
 Everything the grader compares against is recomputed here, in a fresh process, from fixed inputs,
 from hidden-seed inputs, or from the weights of a saved model:
 
@@ -15,8 +18,9 @@ TensorFlow/Keras are imported lazily, so listing the labs does not import them.
 from __future__ import annotations
 
 import numpy as np
+from labkit import compare
 
-from autograder import compare
+from autograder.labs._arrays import as_array
 from autograder.spec import Verdict, fail, ok
 
 # ---------------------------------------------------------------------------------------------
@@ -175,20 +179,13 @@ def scaled_relative_error(received, expected) -> float:
 # ---------------------------------------------------------------------------------------------
 # Verdicts on arrays
 # ---------------------------------------------------------------------------------------------
-def _as_array(value):
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
 def lookalike_verdict(received, expected, what: str, others: dict, rtol: float, atol: float, hint: str = ""):
     """``compare.close``, plus the "looks like …" diagnosis when the shapes differ but the values match.
 
     ``compare.close`` diagnoses another quantity only when its shape is the same; a gradient of the
     wrong layer usually has another shape (dW1 is (2, 2), dW2 is (2, 1)), so check sizes first.
     """
-    rec, exp = _as_array(received), np.asarray(expected, dtype=float)
+    rec, exp = as_array(received), np.asarray(expected, dtype=float)
     if rec is not None and rec.shape != exp.shape:
         for name, value in others.items():
             value = np.asarray(value, dtype=float)
@@ -367,7 +364,7 @@ def evaluate_xor(model, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> tuple[f
 def norms_verdict(received, expected: np.ndarray, what: str) -> Verdict:
     """Student's per-layer norms against the grader's recomputation on the saved weights."""
     expected = np.asarray(expected, dtype=float)
-    rec = _as_array(received)
+    rec = as_array(received)
     hint = (
         "one norm per Dense layer (first hidden layer → output layer), of the gradient of the mean "
         "binary cross-entropy on the 4 XOR points with respect to the layer's kernel."

@@ -33,6 +33,8 @@ def to_gradescope(result: SubmissionResult, hidden_visibility: str = "after_publ
     lines = []
     for lab in result.labs:
         lines.append(f"{lab.lab}: {lab.score:g}/{lab.max_score:g}")
+        if lab.isolation:
+            lines.append(f"  isolation: {lab.isolation}")
         lines += [f"  error: {e}" for e in lab.errors] + [f"  note: {n}" for n in lab.notes]
     lines += [f"error: {e}" for e in result.errors]
     data = {

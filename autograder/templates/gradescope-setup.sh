@@ -27,7 +27,7 @@ fi
 MNIST_MODE="%{mnist_mode}"
 if [ "$MNIST_MODE" != skip ]; then
   "$VENV/bin/python" - <<'PY'
-from autograder.mnist import find_mnist
+from labkit.mnist import find_mnist
 print("MNIST:", find_mnist())
 PY
   "$VENV/bin/python" -m autograder data check

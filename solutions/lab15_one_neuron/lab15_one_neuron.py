@@ -21,7 +21,7 @@
 # %% tags=["locked"] grade_id="setup"
 import os
 
-from autograder.labkit import quiet_tensorflow_start
+from labkit import quiet_tensorflow_start
 
 quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 
@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from autograder.labkit import Lab
+from labkit import Lab
 
 lab = Lab("lab15_one_neuron")
 
@@ -101,9 +101,7 @@ lab.check("gradient", lambda: {"error": error(_w, _x, _y), "grad": gradient(_w, 
 
 # %% tags=["tests"] grade_id="test_gradient_hidden"
 ### BEGIN HIDDEN TESTS
-from autograder.labs import _basics
-
-_w, _x, _y = _basics.gradient_cases(lab.hidden_input("gradient_hidden")).T
+_w, _x, _y = lab.hidden_input("gradient_hidden").T
 lab.check("gradient_hidden", lambda: [float(gradient(w, x, y)) for w, x, y in zip(_w, _x, _y)])
 ### END HIDDEN TESTS
 
@@ -222,9 +220,7 @@ lab.check("gd_trajectory", lambda: gradient_descent(W_START, X, Y, LEARNING_RATE
 
 # %% tags=["tests"] grade_id="test_gd_hidden"
 ### BEGIN HIDDEN TESTS
-from autograder.labs import _basics
-
-_w0, _x, _y, _lr, _steps = _basics.gd_case(lab.hidden_input("gd_hidden"))
+_w0, _x, _y, _lr, _steps = lab.hidden_input("gd_hidden")
 lab.check("gd_hidden", lambda: gradient_descent(_w0, _x, _y, _lr, _steps))
 ### END HIDDEN TESTS
 
@@ -280,9 +276,7 @@ lab.check("learning_rates", lambda: converges(LR_VALUES, W_START, X, Y))
 
 # %% tags=["tests"] grade_id="test_learning_rates_hidden"
 ### BEGIN HIDDEN TESTS
-from autograder.labs import _basics
-
-_w0, _x, _y, _lrs = _basics.lr_case(lab.hidden_input("learning_rates_hidden"))
+_w0, _x, _y, _lrs = lab.hidden_input("learning_rates_hidden")
 lab.check("learning_rates_hidden", lambda: converges(_lrs, _w0, _x, _y))
 ### END HIDDEN TESTS
 

@@ -22,7 +22,7 @@
 # %% tags=["locked"] grade_id="setup"
 import os
 
-from autograder.labkit import quiet_tensorflow_start
+from labkit import quiet_tensorflow_start
 
 quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 
@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from autograder.labkit import Lab
+from labkit import Lab
 
 lab = Lab("lab16_chain_rule")
 
@@ -97,9 +97,7 @@ lab.check(
 
 # %% tags=["tests"] grade_id="test_linear_hidden"
 ### BEGIN HIDDEN TESTS
-from autograder.labs import _basics
-
-_cases = _basics.linear_cases(lab.hidden_input("linear_hidden"))  # rows (w, x, b)
+_cases = lab.hidden_input("linear_hidden")  # rows (w, x, b)
 lab.check(
     "linear_hidden",
     lambda: {
@@ -214,9 +212,7 @@ lab.check("grad_mul", lambda: sigmoid_backward(W_SIG, X_SIG))  # ∂f/∂w0, ∂
 
 # %% tags=["tests"] grade_id="test_sigmoid_hidden"
 ### BEGIN HIDDEN TESTS
-from autograder.labs import _basics
-
-_cases = _basics.sigmoid_cases(lab.hidden_input("sigmoid_hidden"))  # rows (w0, w1, w2, x0, x1)
+_cases = lab.hidden_input("sigmoid_hidden")  # rows (w0, w1, w2, x0, x1)
 
 
 def _hidden_answers():

@@ -31,7 +31,7 @@ EPOCHS = 5  # passes over the 55,000 training images
 # %% tags=["locked"] grade_id="setup"
 import os
 
-from autograder.labkit import quiet_tensorflow_start
+from labkit import quiet_tensorflow_start
 
 quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
@@ -39,21 +39,21 @@ import time
 import keras
 import numpy as np
 
-from autograder.labkit import Lab
-from autograder.labs._mnist import (
-    mnist,
+from labkit import Lab
+from labkit.mnist import mnist
+from labkit.plots import (
     plot_confusion_matrix,
     plot_history,
     plot_misclassified,
     record_metric,
     training_report,
 )
-from autograder.labs.lab20_mnist_softmax import PUBLIC_LABELS, PUBLIC_LOGITS, THRESHOLD, hidden_logits
 
 LAB_ID = "lab20_mnist_softmax"
 SEED = int(os.environ.get("LAB_SEED", "0"))
 keras.utils.set_random_seed(SEED)  # same seed → same initial weights and the same batch order
 lab = Lab(LAB_ID)
+PUBLIC_LABELS, PUBLIC_LOGITS, THRESHOLD = lab.constants("PUBLIC_LABELS", "PUBLIC_LOGITS", "THRESHOLD")
 print(f"Keras {keras.__version__}, seed {SEED}. Pass mark: test accuracy ≥ {THRESHOLD:.1%}")
 
 # %% [markdown]
@@ -129,7 +129,7 @@ lab.check("softmax", lambda: softmax(PUBLIC_LOGITS.copy()))
 
 # %% tags=["tests"] grade_id="test_softmax_hidden"
 ### BEGIN HIDDEN TESTS
-_hidden, _ = hidden_logits(lab.hidden_input("softmax_hidden"))
+_hidden, _ = lab.hidden_input("softmax_hidden")
 lab.check("softmax_hidden", lambda: softmax(_hidden.copy()))
 ### END HIDDEN TESTS
 
@@ -138,7 +138,7 @@ lab.check("cross_entropy", lambda: cross_entropy(PUBLIC_LOGITS.copy(), PUBLIC_LA
 
 # %% tags=["tests"] grade_id="test_cross_entropy_hidden"
 ### BEGIN HIDDEN TESTS
-_hidden, _hidden_labels = hidden_logits(lab.hidden_input("cross_entropy_hidden"))
+_hidden, _hidden_labels = lab.hidden_input("cross_entropy_hidden")
 lab.check("cross_entropy_hidden", lambda: cross_entropy(_hidden.copy(), _hidden_labels.copy()))
 ### END HIDDEN TESTS
 

@@ -32,7 +32,7 @@ EPOCHS = 8
 # %% tags=["locked"] grade_id="setup"
 import os
 
-from autograder.labkit import quiet_tensorflow_start
+from labkit import quiet_tensorflow_start
 
 quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
@@ -41,9 +41,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from autograder.labkit import Lab
-from autograder.labs._mnist import (
-    mnist,
+from labkit import Lab
+from labkit.mnist import mnist
+from labkit.plots import (
     plot_confusion_matrix,
     plot_history,
     plot_init_statistics,
@@ -51,12 +51,12 @@ from autograder.labs._mnist import (
     record_metric,
     training_report,
 )
-from autograder.labs.lab21_mnist_naive_init import THRESHOLD, hidden_indices
 
 LAB_ID = "lab21_mnist_naive_init"
 SEED = int(os.environ.get("LAB_SEED", "0"))
 keras.utils.set_random_seed(SEED)  # same seed → same initial weights and the same batch order
 lab = Lab(LAB_ID)
+THRESHOLD = lab.constant("THRESHOLD")
 print(f"Keras {keras.__version__}, seed {SEED}. Pass mark: test accuracy ≥ {THRESHOLD:.1%}")
 
 # %% [markdown]
@@ -146,7 +146,7 @@ lab.check("init_stats", lambda: init_statistics(model, x_stats, y_stats), model=
 
 # %% tags=["tests"] grade_id="test_init_stats_hidden"
 ### BEGIN HIDDEN TESTS
-_idx = hidden_indices(lab.hidden_input("init_stats_hidden"))
+_idx = lab.hidden_input("init_stats_hidden")  # test-image indices
 lab.check("init_stats_hidden", lambda: init_statistics(model, x_test[_idx], y_test[_idx]), model=model)
 ### END HIDDEN TESTS
 

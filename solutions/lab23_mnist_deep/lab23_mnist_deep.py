@@ -35,7 +35,7 @@ EPOCHS = 6
 # %% tags=["locked"] grade_id="setup"
 import os
 
-from autograder.labkit import quiet_tensorflow_start
+from labkit import quiet_tensorflow_start
 
 quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
@@ -43,21 +43,21 @@ import time
 import keras
 import numpy as np
 
-from autograder.labkit import Lab
-from autograder.labs._mnist import (
-    mnist,
+from labkit import Lab
+from labkit.mnist import mnist
+from labkit.plots import (
     plot_confusion_matrix,
     plot_history,
     plot_misclassified,
     record_metric,
     training_report,
 )
-from autograder.labs.lab23_mnist_deep import THRESHOLD
 
 LAB_ID = "lab23_mnist_deep"
 SEED = int(os.environ.get("LAB_SEED", "0"))
 keras.utils.set_random_seed(SEED)  # same seed → same initial weights and the same batch order
 lab = Lab(LAB_ID)
+THRESHOLD = lab.constant("THRESHOLD")
 print(f"Keras {keras.__version__}, seed {SEED}. Pass mark: test accuracy ≥ {THRESHOLD:.1%}")
 
 # %% [markdown]

@@ -34,7 +34,7 @@ EPOCHS = 10
 # %% tags=["locked"] grade_id="setup"
 import os
 
-from autograder.labkit import quiet_tensorflow_start
+from labkit import quiet_tensorflow_start
 
 quiet_tensorflow_start()  # imports TensorFlow without its C++ start-up lines on stderr
 import time
@@ -42,22 +42,21 @@ import time
 import keras
 import numpy as np
 
-from autograder.labkit import Lab
-from autograder.labs._mnist import (
-    mnist,
+from labkit import Lab
+from labkit.mnist import mnist
+from labkit.plots import (
     plot_confusion_matrix,
     plot_history,
     plot_misclassified,
     record_metric,
     training_report,
 )
-from autograder.labs.lab23_mnist_deep import REFERENCE_GAP
-from autograder.labs.lab24_mnist_dropout import N_MODES, THRESHOLD
 
 LAB_ID = "lab24_mnist_dropout"
 SEED = int(os.environ.get("LAB_SEED", "0"))
 keras.utils.set_random_seed(SEED)  # same seed → same initial weights, batch order and dropout masks
 lab = Lab(LAB_ID)
+REFERENCE_GAP, N_MODES, THRESHOLD = lab.constants("REFERENCE_GAP", "N_MODES", "THRESHOLD")
 print(f"Keras {keras.__version__}, seed {SEED}. Pass mark: test accuracy ≥ {THRESHOLD:.1%}")
 
 # %% [markdown]

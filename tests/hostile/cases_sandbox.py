@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder import sandbox as sb
+from labkit import sandbox as sb
 
 from . import cells as C
 from .lab import Lab, code, insert_before

@@ -144,10 +144,10 @@ PATCHES = {
     ),
     "patch_round": "import builtins\nbuiltins.round = lambda x, n=None: 1.0",
     "patch_labkit": (
-        "import autograder.labkit, autograder.scoring, autograder.compare\n"
+        "import labkit, autograder.scoring, labkit.compare\n"
         "from autograder.spec import ok\n"
-        "autograder.scoring.judge = autograder.labkit.judge = lambda q, ctx: ok('correct (patched)')\n"
-        "autograder.compare.close = lambda *a, **k: ok('patched')\n"
+        "autograder.scoring.judge = labkit.judge = lambda q, ctx: ok('correct (patched)')\n"
+        "labkit.compare.close = lambda *a, **k: ok('patched')\n"
         "autograder.scoring.score_lab = lambda *a, **k: None"
     ),
     "patch_showtraceback": (
@@ -195,7 +195,7 @@ def liar_answer(functions: list[str]) -> str:
 def file_attacks(attacks: dict[str, str], canary: Path) -> str:
     """Patch ``save_answer`` so the answers of the given questions are hostile files."""
     return (
-        "import numpy as np, keras, zipfile, autograder.answers as A, autograder.labkit as L\n"
+        "import numpy as np, keras, zipfile, labkit.answers as A, labkit as L\n"
         "class Evil:\n"
         f"    def __reduce__(self): return (open, ({str(canary)!r}, 'w'))\n"
         "_orig = A.save_answer\n"
@@ -219,7 +219,7 @@ def plant_answers(answer_source: str, test_sources: list[str]) -> str:
     """Compute the right answers with the reference's code and write them straight to answers/,
     outside any test cell (the code then sits nowhere in the answer cell)."""
     return (
-        "import autograder.answers as _A\n"
+        "import labkit.answers as _A\n"
         "class _Planter:\n"
         "    def __init__(self, real): self.real = real\n"
         "    def hidden_input(self, name): return self.real.hidden_input(name)\n"

@@ -15,7 +15,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import sandbox as sb
+from labkit import sandbox as sb
+
 from autograder.pipeline import Options, grade_path
 from autograder.results import SubmissionResult
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import sandbox as sb
+from labkit import sandbox as sb
 
 from . import cells as C
 from .lab import Lab, write

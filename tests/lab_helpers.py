@@ -1,0 +1,57 @@
+"""Helpers of the graders' unit tests: tests/ and every lab folder's ``solutions/<lab>/test_*.py``.
+
+Importable as ``lab_helpers`` from both (pyproject.toml: pytest's ``pythonpath`` holds tests/).
+Fixtures (``keras``, ``mnist_path``) are in the project's root conftest.py.
+"""
+
+from __future__ import annotations
+
+from labkit.answers import save_answer
+
+from autograder.labs import get_lab
+from autograder.scoring import judge
+from autograder.spec import GradeContext, Verdict
+
+
+def grade(tmp_path, lab_id: str, question: str, seed: int, **answers) -> Verdict:
+    """Save ``answers`` (name → value) and judge ``question`` as the grader would, hidden seed ``seed``."""
+    for name, value in answers.items():
+        save_answer(tmp_path, name, value)
+    return judge(get_lab(lab_id).question(question), GradeContext(tmp_path, seed=seed, spec=get_lab(lab_id)))
+
+
+def grader(lab_id: str, seed: int):
+    """``grade`` for one lab and seed: ``(tmp_path, question, **answers) → Verdict``."""
+
+    def grade_lab(tmp_path, question: str, **answers) -> Verdict:
+        return grade(tmp_path, lab_id, question, seed, **answers)
+
+    return grade_lab
+
+
+def expect_fail(verdict, *fragments):
+    assert not verdict.passed, verdict.message
+    assert verdict.message.startswith("Expected") and "Received" in verdict.message, verdict.message
+    for fragment in fragments:
+        assert fragment in verdict.message, (fragment, verdict.message)
+
+
+def xor_deep_model(keras, activation, depth=3, units=10):
+    """The deep XOR network of labs 18 and 19: 2 → ``depth`` × Dense(``units``, activation) → 1."""
+    return keras.Sequential(
+        [keras.Input(shape=(2,))]
+        + [keras.layers.Dense(units, activation=activation) for _ in range(depth)]
+        + [keras.layers.Dense(1, activation="sigmoid")]
+    )
+
+
+def mlp(keras, widths, *, dropout=0.0, out=10, out_activation=None, inputs=784, init="he_normal", extra=()):
+    """A fully connected MNIST classifier (labs 20–24): ReLU hidden layers of ``widths``."""
+    layers = [keras.Input(shape=(inputs,))]
+    for units in widths:
+        layers.append(keras.layers.Dense(units, activation="relu", kernel_initializer=init))
+        layers.extend(extra)
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(out, activation=out_activation, kernel_initializer=init))
+    return keras.Sequential(layers)
