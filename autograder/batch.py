@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from labkit.sandbox import Limits
+
 from autograder.batch_layout import Discovery, LayoutError, Task, discover, extract_zip, summarise
 from autograder.batch_store import BatchLocked, ResultStore, atomic_write, grades_csv, summary_table
 from autograder.batch_worker import (
@@ -42,6 +44,7 @@ from autograder.batch_worker import (
     sandbox_problem,
     worker_facts,
 )
+from autograder.options import Options, add_limit_args
 
 MAX_ATTEMPTS = 2  # a task whose worker died is sent once more, then recorded as not graded
 
@@ -323,9 +326,7 @@ def run_batch(
     from tqdm import tqdm
 
     log, out = log or sys.stderr, out or sys.stdout
-    settings = {"sandbox": True, "cell_seconds": 120.0, "notebook_seconds": 600.0, "hidden_seed": None} | (
-        settings or {}
-    )
+    settings = Options().to_settings() | (settings or {})
     output, started = Path(output), time.monotonic()
     report = BatchReport()
     store = ResultStore(output, datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
@@ -449,8 +450,7 @@ def register(subparsers) -> None:
         "--course-id", help="nbgrader course id for new assignments (default: nbgrader_config.py's)"
     )
     p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
-    p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
+    add_limit_args(p)
     p.add_argument(
         "--hidden-seed",
         type=int,
@@ -465,12 +465,11 @@ def cmd_batch(args) -> int:
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
-    settings = {
-        "sandbox": not args.no_sandbox,
-        "cell_seconds": args.cell_timeout,
-        "notebook_seconds": args.timeout,
-        "hidden_seed": args.hidden_seed,
-    }
+    settings = Options(
+        sandbox=not args.no_sandbox,
+        limits=Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout),
+        hidden_seed=args.hidden_seed,
+    ).to_settings()
     try:
         report = run_batch(
             args.submissions,

@@ -138,7 +138,6 @@ def sandbox_problem() -> str | None:
 
 def grade_task(payload: dict, settings: dict) -> dict:
     """Grade one submission; never raises for anything a submission can do."""
-    from labkit import sandbox
 
     from autograder.pipeline import Options, grade_path
 
@@ -158,15 +157,7 @@ def grade_task(payload: dict, settings: dict) -> dict:
         }
     if settings.get("sandbox", True) and (problem := sandbox_problem()):
         return {"status": "crashed", "error": problem, "worker": worker}
-    options = Options(
-        sandbox=settings.get("sandbox", True),
-        limits=sandbox.Limits(
-            cell_seconds=settings.get("cell_seconds", 120.0),
-            notebook_seconds=settings.get("notebook_seconds", 600.0),
-        ),
-        hidden_seed=settings.get("hidden_seed"),
-        lab=payload.get("lab"),
-    )
+    options = Options.from_settings(settings, lab=payload.get("lab"))
     try:
         with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
             result = grade_path(_materialise(payload, Path(tmp)), options)

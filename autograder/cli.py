@@ -16,6 +16,8 @@ from pathlib import Path
 
 from labkit import sandbox
 
+from autograder.options import add_limit_args
+
 
 def _write(text: str, output: str | None) -> None:
     if output:
@@ -74,8 +76,7 @@ def _add_grading_args(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="--isolation user: a folder the kernel must not read besides the grader's (repeatable)",
     )
-    p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
+    add_limit_args(p)
     p.add_argument(
         "--hidden-seed",
         type=int,

@@ -1,10 +1,13 @@
-"""Grade a submission: one explicit, ordered list of small steps.
+"""Grade a submission: one explicit, ordered list of small steps (``STEPS``), run by a loop.
 
-Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS``):
+Every step has one signature, ``step(run: Run) -> None``; a step about one notebook is lifted
+with ``each(step)``, which applies it to every notebook that has no verdict yet (``Job.done``).
 
 1. ``read``      — parse and validate with nbformat. A broken file is a *verdict*, not a crash
                    (the lab is still named, from ``--lab`` or the file name, so its tests show 0).
 2. ``identify``  — which lab (``--lab`` overrides; a notebook of another lab is refused).
+   ``drop_duplicates`` — two notebooks for one lab: the better-named one is graded, the other
+                   gets a verdict saying so.
 3. ``restore``   — locked and test cells from the instructor source, hidden tests injected,
                    student answer cells kept; deviations become notes.
 4. ``prepare``   — a fresh private work directory holding only the restored notebook (no stale
@@ -22,11 +25,14 @@ Per notebook (``NOTEBOOK_STEPS``), then once per submission (``SUBMISSION_STEPS`
 8. ``report``    — attach cell problems (timeouts, kernel deaths, network refusals) to the tests
                    they affected; every lab ends with a ``LabResult``.
 
-Ordering rules: ``restore`` must follow ``identify`` (it needs the lab's source) and precede
-``execute`` (the student's copy of a test cell never runs); ``collect`` must follow ``execute``
-and precede ``rescore`` (the re-scorer never sees the work directory, so a student process still
-writing there changes nothing); ``rescore`` runs after *all* notebooks so TensorFlow is imported
-once; a step that sets a verdict ends that notebook's steps, but ``report`` always runs.
+Ordering rules: ``drop_duplicates`` must follow ``identify`` (it groups by lab) and precede
+``prepare`` (a dropped notebook is never executed); ``restore`` must follow ``identify`` (it needs
+the lab's source) and precede ``execute`` (the student's copy of a test cell never runs);
+``prepare`` draws the hidden inputs before ``execute`` and outside it; ``collect`` must follow
+``execute`` and precede ``rescore`` (the re-scorer never sees the work directory, so a student
+process still writing there changes nothing); ``rescore`` runs after *all* notebooks so
+TensorFlow is imported once; a step that sets a verdict ends that notebook's steps, but
+``report`` always runs (``each(…, always=True)``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,32 +56,12 @@ from labkit.mnist import DatasetError, find_mnist
 
 from autograder import execute, notebook_io, user_isolation
 from autograder.labs import get_lab
+from autograder.options import Options
 from autograder.results import LabResult, SubmissionResult, TestResult
 from autograder.spec import LabSpec
 from autograder.workdir import stage
 
 _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
-
-
-@dataclass
-class Options:
-    sandbox: bool = True
-    limits: sb.Limits = field(default_factory=sb.Limits)
-    hidden_seed: int | None = None  # None: a fresh random seed per grading run (kept in the result)
-    lab: str | None = None
-    public_only: bool = False  # `check`: students see public checks only
-    mnist: Path | None = None
-    # "sandbox" (bubblewrap) | "user" (a fresh unprivileged uid, no bubblewrap) | "none";
-    # sandbox=False means "none" unless isolation == "user"; afterwards `sandbox` is True only for bwrap
-    isolation: str = "sandbox"
-    protect: tuple[Path, ...] = ()  # isolation "user": more folders the kernel must not read
-
-    def __post_init__(self) -> None:
-        if self.isolation not in ("sandbox", "user", "none"):
-            raise ValueError(f"Expected isolation sandbox, user or none. Received: {self.isolation!r}")
-        if not self.sandbox and self.isolation == "sandbox":
-            self.isolation = "none"
-        self.sandbox = self.isolation == "sandbox"
 
 
 @dataclass
@@ -256,11 +243,34 @@ def _noted_by_runner(job: Job, name: str) -> bool:
     return name in report.get("answers_not_from_tests", []) + report.get("answers_changed_later", [])
 
 
-NOTEBOOK_STEPS = [step_read, step_identify, step_restore, step_prepare, step_execute, step_collect]
-
-
 # ---------------------------------------------------------------- submission steps
-def step_rescore(jobs: list[Job], options: Options, scratch: Path) -> None:
+@dataclass
+class Run:
+    """One grading run: every notebook's ``Job``, the options, the private scratch directory."""
+
+    jobs: list[Job]
+    options: Options
+    scratch: Path
+
+
+def each(step: Callable[[Job], None], always: bool = False) -> Callable[[Run], None]:
+    """Lift a per-notebook step: apply it to every job (with no verdict yet, unless ``always``)."""
+
+    def run_each(run: Run) -> None:
+        for job in run.jobs:
+            if always or not job.done:
+                step(job)
+
+    run_each.__name__ = step.__name__
+    return run_each
+
+
+def drop_duplicates(run: Run) -> None:
+    _drop_duplicates(run.jobs)
+
+
+def step_rescore(run: Run) -> None:
+    jobs, options, scratch = run.jobs, run.options, run.scratch
     ready = [j for j in jobs if not j.done and j.answers is not None]
     if not ready:
         return
@@ -311,6 +321,19 @@ def step_report(job: Job) -> None:
     job.result.total()
 
 
+STEPS: list[Callable[[Run], None]] = [
+    each(step_read),
+    each(step_identify),
+    drop_duplicates,
+    each(step_restore),
+    each(step_prepare),
+    each(step_execute),
+    each(step_collect),
+    step_rescore,
+    each(step_report, always=True),
+]
+
+
 # ---------------------------------------------------------------- entry points
 def find_notebooks(path: Path) -> list[Path]:
     if path.is_file() or path.is_symlink() or not path.exists():
@@ -358,19 +381,11 @@ def grade_path(path: str | os.PathLike, options: Options | None = None) -> Submi
             )
             job.scratch.mkdir()
             os.chmod(job.scratch, 0o711)
-            for step in NOTEBOOK_STEPS[:2]:
-                if not job.done:
-                    step(job)
             jobs.append(job)
-        _drop_duplicates(jobs)
-        for job in jobs:
-            for step in NOTEBOOK_STEPS[2:]:
-                if not job.done:
-                    step(job)
-        step_rescore(jobs, options, scratch)
-        for job in jobs:
-            step_report(job)
-            submission.labs.append(job.result)
+        run = Run(jobs, options, scratch)
+        for step in STEPS:
+            step(run)
+        submission.labs.extend(job.result for job in jobs)
     submission.labs.sort(key=lambda r: r.lab)
     return submission
 

@@ -31,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,18 +73,17 @@ def graded_run(path: Path, options: pipeline.Options, scratch: Path) -> dict:
     job.scratch.mkdir(parents=True)
     os.chmod(scratch, 0o711)
     os.chmod(job.scratch, 0o711)
-    parts = {"steps": 0.0, "execute": 0.0}
+    if options.hidden_seed is None:
+        options = replace(options, hidden_seed=pipeline.new_hidden_seed())
+        job.options = options
+    run = pipeline.Run([job], options, scratch)
+    parts = {"steps": 0.0, "execute": 0.0, "rescore": 0.0}
     t_all = time.perf_counter()
-    for step in pipeline.NOTEBOOK_STEPS:
-        if job.done:
-            break
+    for step in pipeline.STEPS:
         t0 = time.perf_counter()
-        step(job)
-        parts["execute" if step is pipeline.step_execute else "steps"] += time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pipeline.step_rescore([job], options, scratch)
-    parts["rescore"] = time.perf_counter() - t0
-    pipeline.step_report(job)
+        step(run)
+        name = step.__name__.removeprefix("step_")
+        parts[name if name in parts else "steps"] += time.perf_counter() - t0
     parts["wall"] = time.perf_counter() - t_all
     parts["cells"] = [c.get("seconds", 0.0) for c in job.run_report.get("cells", [])]
     parts["score"] = (job.result.score, job.result.max_score)

@@ -167,11 +167,6 @@ def _install_cell_hooks(log: _CellLog) -> None:
     shell.events.register("post_run_cell", log.record)
 
     def one_line(self, etype, value, tb, tb_offset=None):
-        if issubclass(etype, _hidden.HiddenInputMissing):
-            # A hidden test outside grading (the instructor's source notebook, nbgrader validate):
-            # its inputs come from the grader, so it is skipped with one line, and no error output.
-            print(f"ℹ hidden test skipped: {value}")
-            return None
         if issubclass(etype, NotImplementedError):
             text = (
                 "✘ not written yet: this cell runs code that still raises NotImplementedError — "
@@ -187,7 +182,21 @@ def _install_cell_hooks(log: _CellLog) -> None:
         self._showtraceback(etype, value, [text])
         return None
 
-    shell.set_custom_exc((NotImplementedError, NameError, _hidden.HiddenInputMissing), one_line)
+    shell.set_custom_exc((NotImplementedError, NameError), one_line)
+
+
+def _takes_inputs(fn) -> bool:
+    """Whether ``fn`` is a function of one argument (a hidden test's inputs)."""
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn)):
+        return False
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return (
+        sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        == 1
+    )
 
 
 class Lab:
@@ -223,10 +232,9 @@ class Lab:
         return tuple(self.constant(n) for n in names)
 
     def hidden_input(self, name: str):
-        """The inputs of hidden test ``name``, written next to the notebook by the grader.
-
-        Outside grading they are not there: ``HiddenInputMissing`` then skips the hidden test's
-        cell with one ℹ line (in IPython; see ``_install_cell_hooks``)."""
+        """The inputs of hidden test ``name``, written next to the notebook by the grader (raises
+        ``HiddenInputMissing`` outside grading). Hidden test cells need not call it: they pass
+        ``lab.check(name, lambda inputs: …)``, which feeds the inputs to the function."""
         self._question(name)
         return _hidden.read(".", name)
 
@@ -244,9 +252,18 @@ class Lab:
         """
         question = self._question(name)
         label = f"{name} [{question['points']:g} pt]"
+        args = ()
+        if question["hidden"] and _takes_inputs(answer):
+            # A hidden test: its inputs are data the grader wrote next to the notebook. Outside
+            # grading (the instructor's source notebook, nbgrader validate) they are not there.
+            try:
+                args = (_hidden.read(".", name),)
+            except _hidden.HiddenInputMissing:
+                print(f"ℹ {label} (hidden test): skipped here — it runs when the grader grades this notebook")
+                return
         if inspect.isfunction(answer) or inspect.ismethod(answer):
             try:
-                answer = answer()
+                answer = answer(*args)
             except NotImplementedError:
                 self.results[name] = False
                 raise CheckFailed(

@@ -42,6 +42,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from labkit.sandbox import Limits
+
 GRACE_SECONDS = 10.0  # after an interrupt, how long the kernel has to become responsive again
 ANSWERS = Path("answers")
 _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
@@ -285,9 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebook")
     parser.add_argument("output")
-    parser.add_argument("--cell-seconds", type=float, default=120)
-    parser.add_argument("--output-bytes", type=int, default=1 << 20)
-    parser.add_argument("--artifact-bytes", type=int, default=64 << 20)
+    parser.add_argument("--cell-seconds", type=float, default=Limits.cell_seconds)
+    parser.add_argument("--output-bytes", type=int, default=Limits.output_bytes)
+    parser.add_argument("--artifact-bytes", type=int, default=Limits.artifact_bytes)
     parser.add_argument("--report-fd", type=int, default=None)
     parser.add_argument("--sweep", action="store_true", help="kill leftover processes (sandbox only)")
     args = parser.parse_args(argv)

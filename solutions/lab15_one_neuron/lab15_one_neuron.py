@@ -101,8 +101,7 @@ lab.check("gradient", lambda: {"error": error(_w, _x, _y), "grad": gradient(_w, 
 
 # %% tags=["tests"] grade_id="test_gradient_hidden"
 ### BEGIN HIDDEN TESTS
-_w, _x, _y = lab.hidden_input("gradient_hidden").T
-lab.check("gradient_hidden", lambda: [float(gradient(w, x, y)) for w, x, y in zip(_w, _x, _y)])
+lab.check("gradient_hidden", lambda rows: [float(gradient(w, x, y)) for w, x, y in rows])  # rows (w, x, y)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -220,8 +219,7 @@ lab.check("gd_trajectory", lambda: gradient_descent(W_START, X, Y, LEARNING_RATE
 
 # %% tags=["tests"] grade_id="test_gd_hidden"
 ### BEGIN HIDDEN TESTS
-_w0, _x, _y, _lr, _steps = lab.hidden_input("gd_hidden")
-lab.check("gd_hidden", lambda: gradient_descent(_w0, _x, _y, _lr, _steps))
+lab.check("gd_hidden", lambda case: gradient_descent(*case))  # case: (w0, x, y, lr, steps)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -276,8 +274,7 @@ lab.check("learning_rates", lambda: converges(LR_VALUES, W_START, X, Y))
 
 # %% tags=["tests"] grade_id="test_learning_rates_hidden"
 ### BEGIN HIDDEN TESTS
-_w0, _x, _y, _lrs = lab.hidden_input("learning_rates_hidden")
-lab.check("learning_rates_hidden", lambda: converges(_lrs, _w0, _x, _y))
+lab.check("learning_rates_hidden", lambda case: converges(case[3], *case[:3]))  # case: (w0, x, y, lrs)
 ### END HIDDEN TESTS
 
 # %%

@@ -97,12 +97,11 @@ lab.check(
 
 # %% tags=["tests"] grade_id="test_linear_hidden"
 ### BEGIN HIDDEN TESTS
-_cases = lab.hidden_input("linear_hidden")  # rows (w, x, b)
 lab.check(
     "linear_hidden",
-    lambda: {
-        "forward": [linear_forward(w, x, b) for w, x, b in _cases],
-        "grads": [linear_backward(w, x, b) for w, x, b in _cases],
+    lambda cases: {  # rows (w, x, b)
+        "forward": [linear_forward(w, x, b) for w, x, b in cases],
+        "grads": [linear_backward(w, x, b) for w, x, b in cases],
     },
 )
 ### END HIDDEN TESTS
@@ -210,13 +209,11 @@ lab.check("grad_add", lambda: sigmoid_backward(W_SIG, X_SIG))  # ∂f/∂s, ∂f
 # %% tags=["tests"] grade_id="test_grad_mul"
 lab.check("grad_mul", lambda: sigmoid_backward(W_SIG, X_SIG))  # ∂f/∂w0, ∂f/∂x0, ∂f/∂w1, ∂f/∂x1
 
+
 # %% tags=["tests"] grade_id="test_sigmoid_hidden"
 ### BEGIN HIDDEN TESTS
-_cases = lab.hidden_input("sigmoid_hidden")  # rows (w0, w1, w2, x0, x1)
-
-
-def _hidden_answers():
-    rows = [(sigmoid_forward(c[:3], c[3:]), sigmoid_backward(c[:3], c[3:])) for c in _cases]
+def _hidden_answers(cases):  # rows (w0, w1, w2, x0, x1)
+    rows = [(sigmoid_forward(c[:3], c[3:]), sigmoid_backward(c[:3], c[3:])) for c in cases]
     out = {f"fwd_{k}": [float(fwd[k]) for fwd, _ in rows] for k in rows[0][0]}
     out.update({f"grad_{k}": [float(grad[k]) for _, grad in rows] for k in rows[0][1]})
     return out

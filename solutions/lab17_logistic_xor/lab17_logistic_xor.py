@@ -158,13 +158,12 @@ lab.check("gradient", _gradients)
 
 # %% tags=["tests"] grade_id="test_logistic_hidden"
 ### BEGIN HIDDEN TESTS
-_hidden = lab.hidden_input("logistic_hidden")  # (X, y, w, b) twice
 lab.check(
     "logistic_hidden",
-    lambda: {
-        "cost": [cost(x_, y_, w_, b_) for x_, y_, w_, b_ in _hidden],
-        "dw": [cost_gradient(x_, y_, w_, b_)[0] for x_, y_, w_, b_ in _hidden],
-        "db": [cost_gradient(x_, y_, w_, b_)[1] for x_, y_, w_, b_ in _hidden],
+    lambda cases: {  # (X, y, w, b) twice
+        "cost": [cost(x_, y_, w_, b_) for x_, y_, w_, b_ in cases],
+        "dw": [cost_gradient(x_, y_, w_, b_)[0] for x_, y_, w_, b_ in cases],
+        "db": [cost_gradient(x_, y_, w_, b_)[1] for x_, y_, w_, b_ in cases],
     },
 )
 ### END HIDDEN TESTS

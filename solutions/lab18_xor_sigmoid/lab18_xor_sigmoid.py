@@ -84,12 +84,11 @@ lab.check("chain_rule", lambda: {"grad_f": grad_f(-2.0, 5.0, 3.0), "grad_E": gra
 
 # %% tags=["tests"] grade_id="test_chain_rule_hidden"
 ### BEGIN HIDDEN TESTS
-_cases = lab.hidden_input("chain_rule_hidden")  # rows (w, x, b, y)
 lab.check(
     "chain_rule_hidden",
-    lambda: {
-        "grad_f": [grad_f(w, x, b) for w, x, b, _ in _cases],
-        "grad_E": [grad_E(w, x, y) for w, x, _, y in _cases],
+    lambda cases: {  # rows (w, x, b, y)
+        "grad_f": [grad_f(w, x, b) for w, x, b, _ in cases],
+        "grad_E": [grad_E(w, x, y) for w, x, _, y in cases],
     },
 )
 ### END HIDDEN TESTS
@@ -132,9 +131,8 @@ with np.errstate(over="raise", invalid="raise"):  # an overflow in exp is a bug 
 
 # %% tags=["tests"] grade_id="test_sigmoid_hidden"
 ### BEGIN HIDDEN TESTS
-_z = lab.hidden_input("sigmoid_hidden")  # 45 values, a few far out in the tails
-with np.errstate(over="raise", invalid="raise"):
-    lab.check("sigmoid_hidden", lambda: {"sigmoid": sigmoid(_z), "sigmoid_prime": sigmoid_prime(_z)})
+with np.errstate(over="raise", invalid="raise"):  # z: 45 values, a few far out in the tails
+    lab.check("sigmoid_hidden", lambda z: {"sigmoid": sigmoid(z), "sigmoid_prime": sigmoid_prime(z)})
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -223,12 +221,11 @@ lab.check("backprop_db2", lambda: backward(PARAMS, X, Y)["db2"])
 
 # %% tags=["tests"] grade_id="test_backprop_hidden"
 ### BEGIN HIDDEN TESTS
-_hidden = lab.hidden_input("backprop_hidden")  # parameters W1, b1, W2, b2 of the 2-2-1 net
 lab.check(
     "backprop_hidden",
-    lambda: {
-        "loss": bce_loss(forward(_hidden, X)["p"], Y),
-        **{k: backward(_hidden, X, Y)[k] for k in ("dW1", "db1", "dW2", "db2")},
+    lambda params: {  # W1, b1, W2, b2 of the 2-2-1 net
+        "loss": bce_loss(forward(params, X)["p"], Y),
+        **{k: backward(params, X, Y)[k] for k in ("dW1", "db1", "dW2", "db2")},
     },
 )
 ### END HIDDEN TESTS

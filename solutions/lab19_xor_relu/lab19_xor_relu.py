@@ -86,8 +86,7 @@ lab.check("relu", lambda: {"relu": relu(_z), "relu_prime": relu_prime(_z)})
 
 # %% tags=["tests"] grade_id="test_relu_hidden"
 ### BEGIN HIDDEN TESTS
-_z = lab.hidden_input("relu_hidden")
-lab.check("relu_hidden", lambda: {"relu": relu(_z), "relu_prime": relu_prime(_z)})
+lab.check("relu_hidden", lambda z: {"relu": relu(z), "relu_prime": relu_prime(z)})
 ### END HIDDEN TESTS
 
 # %% [markdown]

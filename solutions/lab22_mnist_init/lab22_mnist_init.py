@@ -131,8 +131,7 @@ lab.check("init_stats", lambda: init_statistics(model, x_stats, y_stats), model=
 
 # %% tags=["tests"] grade_id="test_init_stats_hidden"
 ### BEGIN HIDDEN TESTS
-_idx = lab.hidden_input("init_stats_hidden")  # test-image indices
-lab.check("init_stats_hidden", lambda: init_statistics(model, x_test[_idx], y_test[_idx]), model=model)
+lab.check("init_stats_hidden", lambda idx: init_statistics(model, x_test[idx], y_test[idx]), model=model)
 ### END HIDDEN TESTS
 
 # %% [markdown]

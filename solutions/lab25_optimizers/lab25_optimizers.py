@@ -252,7 +252,6 @@ lab.check("adam", lambda: run_steps(adam_init, adam_step, W0, GRADS, **ADAM_HYPE
 
 # %% tags=["tests"] grade_id="test_optimizers_hidden"
 ### BEGIN HIDDEN TESTS
-_w0, _grads = lab.hidden_input("optimizers_hidden")
 _hidden = {
     "sgd": (sgd_init, sgd_step, dict(learning_rate=0.05)),
     "momentum": (momentum_init, momentum_step, dict(learning_rate=0.05, momentum=0.8)),
@@ -265,10 +264,10 @@ _hidden = {
 }
 lab.check(
     "optimizers_hidden",
-    lambda: {
+    lambda case: {  # case: (w0, grads)
         f"{kind}_{key}": value
         for kind, (init, step, hyper) in _hidden.items()
-        for key, value in run_steps(init, step, _w0, _grads, **hyper).items()
+        for key, value in run_steps(init, step, *case, **hyper).items()
     },
 )
 ### END HIDDEN TESTS

@@ -191,9 +191,10 @@ lab.check(
 
 # %% tags=["tests"] grade_id="test_bn_hidden"
 ### BEGIN HIDDEN TESTS
-_h = lab.hidden_input("bn_hidden")
-_x, _gamma, _beta, _batches, _x_test = (_h[k] for k in ("x", "gamma", "beta", "batches", "x_test"))
-lab.check("bn_hidden", lambda: run_bn(_x, _gamma, _beta, _batches, _x_test, momentum=0.9, epsilon=1e-2))
+lab.check(
+    "bn_hidden",
+    lambda h: run_bn(h["x"], h["gamma"], h["beta"], h["batches"], h["x_test"], momentum=0.9, epsilon=1e-2),
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]

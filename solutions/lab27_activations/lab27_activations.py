@@ -239,15 +239,13 @@ lab.check("maxout", lambda: {"maxout": maxout(_zm, 3), "maxout_grad": maxout_gra
 
 # %% tags=["tests"] grade_id="test_activations_hidden"
 ### BEGIN HIDDEN TESTS
-_h = lab.hidden_input("activations_hidden")
-_z, (_zm, _pieces) = _h["z"], _h["maxout"]
 with np.errstate(over="raise", invalid="raise"):
     lab.check(
         "activations_hidden",
-        lambda: {
-            **all_functions(_z),
-            "maxout": maxout(_zm, _pieces),
-            "maxout_grad": maxout_grad(_zm, _pieces),
+        lambda h: {  # h["maxout"]: (z, pieces)
+            **all_functions(h["z"]),
+            "maxout": maxout(*h["maxout"]),
+            "maxout_grad": maxout_grad(*h["maxout"]),
         },
     )
 ### END HIDDEN TESTS

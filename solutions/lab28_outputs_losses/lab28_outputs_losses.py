@@ -135,9 +135,8 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):  # overflow / l
 
 # %% tags=["tests"] grade_id="test_losses_hidden"
 ### BEGIN HIDDEN TESTS
-_h = lab.hidden_input("losses_hidden")
 with np.errstate(over="raise", invalid="raise", divide="raise"):
-    lab.check("losses_hidden", lambda: all_losses(_h["y_true"], _h["y_pred"], _h["logits"], _h["labels"]))
+    lab.check("losses_hidden", lambda h: all_losses(h["y_true"], h["y_pred"], h["logits"], h["labels"]))
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -195,12 +194,11 @@ lab.check(
 
 # %% tags=["tests"] grade_id="test_param_count_hidden"
 ### BEGIN HIDDEN TESTS
-_lists = lab.hidden_input("param_count_hidden")  # six lists of layer widths
 lab.check(
     "param_count_hidden",
-    lambda: {
-        "weights": [count_params(s, biases=False) for s in _lists],
-        "with_biases": [count_params(s) for s in _lists],
+    lambda lists: {  # six lists of layer widths
+        "weights": [count_params(s, biases=False) for s in lists],
+        "with_biases": [count_params(s) for s in lists],
     },
 )
 ### END HIDDEN TESTS
