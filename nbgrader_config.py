@@ -26,7 +26,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
 
-# Autograde: this course's grader decides the scores (see autograder/nbgrader_steps.py). Students'
+# Autograde: this course's grader decides the scores (see autograder/integrations/nbgrader_steps.py). Students'
 # own nbgrader (Validate in JupyterLab) runs without the grader installed: then nothing changes.
 try:
     from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -39,9 +39,12 @@ try:
         SaveAutoGrades,
     )
 
-    from autograder.nbgrader_steps import GraderInputs, RescoreTests
-except ImportError:
-    pass
+    from autograder.integrations.nbgrader_steps import GraderInputs, RescoreTests
+except ImportError as exc:
+    if getattr(exc, "name", None) != "autograder":  # the grader is installed but broken: say so
+        import sys
+
+        print(f"nbgrader_config.py: the course grader could not be loaded ({exc})", file=sys.stderr)
 else:
     c.Autograde.autograde_preprocessors = [
         GraderInputs,  # hidden inputs + public checks next to the notebook, before the kernel starts

@@ -31,7 +31,7 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _options(args, public_only: bool = False):
-    from autograder.pipeline import Options
+    from autograder.grading.pipeline import Options
 
     limits = sandbox.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout)
     return Options(
@@ -92,7 +92,7 @@ def _add_grading_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_grade(args, public_only: bool = False) -> int:
-    from autograder.pipeline import grade_path
+    from autograder.grading.pipeline import grade_path
     from autograder.reporters import FORMATS
 
     result = grade_path(args.path, _options(args, public_only))
@@ -119,9 +119,9 @@ def cmd_demo(args) -> int:
     import shutil
     import tempfile
 
+    from autograder.grading.pipeline import Options, grade_path
     from autograder.labs import all_labs, get_lab
     from autograder.paths import PROJECT_ROOT
-    from autograder.pipeline import Options, grade_path
     from autograder.reporters import to_text
 
     use_sandbox = sandbox.bwrap_path() is not None and not args.no_sandbox
@@ -237,8 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional(sub) -> None:
-    """Commands living in their own modules (batch, bundles) register themselves here."""
-    for module in ("autograder.batch", "autograder.bundles"):
+    """Commands living in their own modules (batch, integrations) register themselves here."""
+    for module in ("autograder.batch", "autograder.integrations.commands"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -1,7 +1,7 @@
 """Calibrate labs 15-17: grade the three reference notebooks on several seeds through the grader.
 
 For each seed, the instructor notebooks ``solutions/<lab>/<lab>.ipynb`` of labs 15-17 are copied
-into one submission folder and graded with ``autograder.pipeline.grade_path``: executed by the
+into one submission folder and graded with ``autograder.grading.pipeline.grade_path``: executed by the
 runner inside the sandbox, answers re-scored in a fresh process, exactly as a student's would be.
 The sandbox starts kernels with a cleared environment, so this script hands ``LAB_SEED`` to them by
 wrapping ``labkit.sandbox.build_command`` (in this process only; the grader is unchanged).
@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from labkit import sandbox as sb  # noqa: E402
 
-from autograder import pipeline  # noqa: E402
+from autograder.grading import pipeline  # noqa: E402
 from autograder.labs import get_lab  # noqa: E402
 
 LABS = ("lab15_one_neuron", "lab16_chain_rule", "lab17_logistic_xor")

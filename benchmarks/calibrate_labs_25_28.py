@@ -1,7 +1,7 @@
 """Calibrate labs 25-28: grade the four reference notebooks on several seeds through the grader.
 
 For each seed, the instructor notebooks ``solutions/<lab>/<lab>.ipynb`` of labs 25-28 are copied
-into one submission folder and graded with ``autograder.pipeline.grade_path`` (notebooks executed
+into one submission folder and graded with ``autograder.grading.pipeline.grade_path`` (notebooks executed
 by the runner, answers re-scored in a fresh process). ``LAB_SEED`` reaches the kernels only
 without the sandbox (bubblewrap starts them with a cleared environment), so this script grades
 with ``--no-sandbox`` semantics by default: the notebooks are our own reference solutions.
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from autograder import pipeline  # noqa: E402
+from autograder.grading import pipeline  # noqa: E402
 from autograder.labs import get_lab  # noqa: E402
 
 LABS = ("lab25_optimizers", "lab26_batchnorm", "lab27_activations", "lab28_outputs_losses")

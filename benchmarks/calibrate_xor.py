@@ -32,9 +32,9 @@ import nbformat  # noqa: E402
 from labkit.answers import load_answer  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
+from autograder.grading.judge import score_lab  # noqa: E402
+from autograder.grading.workdir import stage  # noqa: E402
 from autograder.labs import _xor, get_lab  # noqa: E402
-from autograder.scoring import score_lab  # noqa: E402
-from autograder.workdir import stage  # noqa: E402
 
 LABS = ("lab18_xor_sigmoid", "lab19_xor_relu")
 # (answer holding the trained model, answer holding the model(s) at init, key of the init model)

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import pipeline  # noqa: E402
+from autograder.grading import pipeline  # noqa: E402
 from autograder.labs import all_labs, get_lab  # noqa: E402
 from autograder.reporters import to_text  # noqa: E402
 

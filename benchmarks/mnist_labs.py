@@ -76,9 +76,9 @@ def run_notebook(
     import nbformat
     from nbclient import NotebookClient
 
+    from autograder.grading.judge import score_lab
+    from autograder.grading.workdir import stage
     from autograder.labs import get_lab
-    from autograder.scoring import score_lab
-    from autograder.workdir import stage
 
     source = ROOT / ("labs" if student else "solutions") / lab_id / f"{lab_id}.ipynb"
     own_tmp = workdir is None

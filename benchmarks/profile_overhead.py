@@ -41,7 +41,7 @@ import nbformat  # noqa: E402
 from labkit.mnist import find_mnist  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-from autograder import pipeline  # noqa: E402
+from autograder.grading import pipeline  # noqa: E402
 from autograder.labs import all_labs, get_lab  # noqa: E402
 from autograder.results import LabResult  # noqa: E402
 

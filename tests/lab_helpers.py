@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from labkit.answers import save_answer
 
+from autograder.grading.judge import judge
 from autograder.labs import get_lab
-from autograder.scoring import judge
 from autograder.spec import GradeContext, Verdict
 
 

@@ -24,9 +24,9 @@ import pytest
 from labkit import sandbox
 
 from autograder import batch, cli
-from autograder.batch_layout import LayoutError, discover, extract_zip
-from autograder.batch_store import Record, ResultStore, grades_csv
-from autograder.batch_worker import read_for_grading
+from autograder.batch.layout import LayoutError, discover, extract_zip
+from autograder.batch.store import Record, ResultStore, grades_csv
+from autograder.batch.worker import read_for_grading
 from autograder.labs import all_labs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,7 +279,7 @@ def test_zip_extraction_is_safe(tmp_path):
             "bob/big.ipynb": b"x" * 2048,
         },
     )
-    import autograder.batch_layout as layout
+    import autograder.batch.layout as layout
 
     limit, layout.ZIP_MAX_FILE_BYTES = layout.ZIP_MAX_FILE_BYTES, 1024
     try:
@@ -341,7 +341,7 @@ def test_unknown_layout_is_a_clear_error(tmp_path, capsys):
 def test_gradebook_push_never_overwrites_a_manual_grade(course, local_run, tmp_path, capsys):
     from nbgrader.api import Gradebook
 
-    from autograder.gradebook import push_results
+    from autograder.integrations.gradebook import push_results
 
     out = _seeded(local_run[0], tmp_path)
     db = f"sqlite:///{tmp_path / 'gradebook.db'}"
@@ -411,7 +411,7 @@ def test_a_dying_worker_is_retried_then_recorded_not_graded(tmp_path, course):
 
 def test_a_machine_whose_sandbox_cannot_start_grades_nothing(course, tmp_path, monkeypatch, capsys):
     """A broken bubblewrap must not turn every submission into a zero."""
-    from autograder import batch_worker
+    from autograder.batch import worker as batch_worker
 
     fake = tmp_path / "bin"
     fake.mkdir()

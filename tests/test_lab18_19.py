@@ -20,16 +20,17 @@ import numpy as np
 import pytest
 from lab_helpers import xor_deep_model
 
+from autograder.grading.judge import score_lab
+from autograder.grading.workdir import stage
 from autograder.labs import _xor, get_lab
-from autograder.scoring import score_lab
-from autograder.workdir import stage
+from autograder.labs.lab18_xor_sigmoid import reference as backprop
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB18, LAB19 = "lab18_xor_sigmoid", "lab19_xor_relu"
 
 
 def _random_params(seed: int) -> dict:
-    return _xor.hidden_params(np.random.default_rng(seed))
+    return backprop.hidden_params(np.random.default_rng(seed))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -37,21 +38,21 @@ def _random_params(seed: int) -> dict:
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("params_seed", [None, 1, 2, 3])
 def test_reference_backprop_matches_finite_differences(params_seed):
-    params = _xor.COURSE_PARAMS if params_seed is None else _random_params(params_seed)
-    analytic = _xor.backward(params)
-    numeric = _xor.numeric_gradients(params)
-    for key in _xor.GRAD_KEYS:
-        assert analytic[key].shape == _xor.PARAM_SHAPES[key[1:]]
-        assert _xor.scaled_relative_error(numeric[key], analytic[key]) <= 1e-7, key
+    params = backprop.COURSE_PARAMS if params_seed is None else _random_params(params_seed)
+    analytic = backprop.backward(params)
+    numeric = backprop.numeric_gradients(params)
+    for key in backprop.GRAD_KEYS:
+        assert analytic[key].shape == backprop.PARAM_SHAPES[key[1:]]
+        assert backprop.scaled_relative_error(numeric[key], analytic[key]) <= 1e-7, key
     if params_seed is None:  # the course's numbers: element-wise too
-        for key in _xor.GRAD_KEYS:
+        for key in backprop.GRAD_KEYS:
             assert _xor.compare.relative_error(numeric[key], analytic[key]) <= 1e-7, key
 
 
 @pytest.mark.parametrize("params_seed", [None, 1, 2, 3])
 def test_reference_backprop_matches_gradient_tape(params_seed):
     tf = pytest.importorskip("tensorflow")
-    params = _xor.COURSE_PARAMS if params_seed is None else _random_params(params_seed)
+    params = backprop.COURSE_PARAMS if params_seed is None else _random_params(params_seed)
     variables = {k: tf.Variable(v, dtype=tf.float64) for k, v in params.items()}
     x, y = tf.constant(_xor.XOR_X), tf.constant(_xor.XOR_Y)
     with tf.GradientTape() as tape:
@@ -59,9 +60,9 @@ def test_reference_backprop_matches_gradient_tape(params_seed):
         p = tf.sigmoid(a1 @ variables["W2"] + variables["b2"])
         loss = -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
     grads = tape.gradient(loss, variables)
-    reference = _xor.backward(params)
+    reference = backprop.backward(params)
     assert abs(float(loss) - reference["loss"]) <= 1e-12
-    for key in _xor.GRAD_KEYS:
+    for key in backprop.GRAD_KEYS:
         assert _xor.compare.relative_error(grads[key[1:]].numpy(), reference[key]) <= 1e-7, key
 
 

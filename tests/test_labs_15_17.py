@@ -25,7 +25,7 @@ def graded(tmp_path_factory):
     """References and starters of labs 15–17 graded as two submissions (two at a time), seed 0."""
     from labkit import sandbox
 
-    from autograder import pipeline
+    from autograder.grading import pipeline
 
     options = pipeline.Options(sandbox=sandbox.bwrap_path() is not None)
     base = tmp_path_factory.mktemp("labs15-17")

@@ -18,9 +18,9 @@ import pytest
 from lab_helpers import grade, mlp
 from labkit.answers import save_answer
 
+from autograder.grading.judge import score_lab
+from autograder.grading.workdir import stage
 from autograder.labs import _mnist, get_lab
-from autograder.scoring import score_lab
-from autograder.workdir import stage
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB20, LAB21, LAB22, LAB23, LAB24 = (

@@ -31,7 +31,7 @@ def graded(tmp_path_factory, mnist_path):
 
     from labkit import sandbox
 
-    from autograder import pipeline
+    from autograder.grading import pipeline
 
     options = pipeline.Options(sandbox=sandbox.bwrap_path() is not None)
     base = tmp_path_factory.mktemp("labs25-28")

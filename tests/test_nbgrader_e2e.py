@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.labs import get_lab
@@ -36,6 +37,15 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
+def _liar(released: Path) -> nbformat.NotebookNode:
+    """The untouched starter, plus a first answer cell that makes every self-check print ✔ and
+    return without saving anything: nbgrader alone would see no error in any test cell."""
+    nb = nbformat.read(released, as_version=4)
+    first = next(c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get("solution"))
+    first.source = "lab.check = lambda *args, **kwargs: print('✔ correct')\n" + first.source
+    return nb
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, mnist_path) -> Path:
     course = tmp_path_factory.mktemp("course")
@@ -45,7 +55,14 @@ def course(tmp_path_factory, mnist_path) -> Path:
     nbgrader(course, "generate_assignment", LAB, "--force")
     released = course / "labs" / LAB / f"{LAB}.ipynb"
     assert released.read_bytes() == (ROOT / "labs" / LAB / f"{LAB}.ipynb").read_bytes()
-    for student, notebook in (("alice", ROOT / "solutions" / LAB / f"{LAB}.ipynb"), ("bob", released)):
+    liar = course / "mallory.ipynb"
+    nbformat.write(_liar(released), liar)
+    submissions = (
+        ("alice", ROOT / "solutions" / LAB / f"{LAB}.ipynb"),
+        ("bob", released),
+        ("mallory", liar),
+    )
+    for student, notebook in submissions:
         target = course / "submitted" / student / LAB
         target.mkdir(parents=True)
         shutil.copy(notebook, target / f"{LAB}.ipynb")
@@ -62,8 +79,21 @@ def test_autograde_export_scores(course):
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert float(rows["alice"]["raw_score"]) == spec.max_score  # reference: every autograded point
     assert float(rows["bob"]["raw_score"]) == 0.0  # untouched student notebook
+    # the kernel's word is not the score: a notebook whose checks all print ✔ gets the grader's 0
+    assert float(rows["mallory"]["raw_score"]) == 0.0
     manual = sum(spec.manual.values())
     assert float(rows["alice"]["max_score"]) == spec.max_score + manual
+
+
+def test_autograde_draws_hidden_inputs_and_takes_the_graders_verdicts(course):
+    graded = nbformat.read(course / "autograded" / "alice" / LAB / f"{LAB}.ipynb", as_version=4)
+    seed = graded.metadata["autograder"]["hidden_seed"]  # RescoreTests ran, with this run's seed
+    assert isinstance(seed, int)
+    hidden = [c for c in graded.cells if "BEGIN HIDDEN TESTS" in c.source]
+    assert hidden
+    for cell in hidden:  # the grader's verdict on the hidden inputs, not "skipped"
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        assert text.startswith("✔") and "hidden" in text and "skipped" not in text, text
 
 
 def test_feedback_is_written_and_readable(course):

@@ -18,8 +18,8 @@ import pytest
 from labkit import checks
 from labkit.answers import load_answer, save_answer
 
+from autograder.grading.judge import judge
 from autograder.labs import all_labs, get_lab
-from autograder.scoring import judge
 from autograder.spec import GradeContext
 
 ROOT = Path(__file__).resolve().parent.parent

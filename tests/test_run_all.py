@@ -23,7 +23,7 @@ import pytest
 from labkit.checks import FILENAME as CHECKS
 from nbclient import NotebookClient
 
-from autograder import public_checks
+from autograder.build import public_checks
 from autograder.labs import all_labs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from labkit import sandbox
 
-from autograder import pipeline
+from autograder.grading import pipeline
 from autograder.labs import get_lab
 
 ROOT = Path(__file__).resolve().parent.parent

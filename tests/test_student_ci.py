@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from autograder import cli
-from autograder.gradescope_bundle import bundle_members, pick_notebook
+from autograder.integrations.gradescope import bundle_members, pick_notebook
 from autograder.labs import all_labs, get_lab, grading_sources
 from autograder.results import LabResult, SubmissionResult
 from autograder.results import TestResult as Verdict
@@ -359,7 +359,7 @@ def test_bundle_holds_what_the_grader_needs_and_no_solution_sources(bundle, tmp_
     # the unpacked source is self-sufficient: imported from there, it finds its notebooks and manifest
     _unpack(bundle, tmp_path / "source")
     probe = (
-        "import autograder, autograder.notebook_io as io, labkit.mnist as m, autograder.cli; "
+        "import autograder, autograder.grading.notebooks as io, labkit.mnist as m, autograder.cli; "
         "from autograder.labs import all_labs; all_labs(); "
         f"assert autograder.__file__.startswith({str(tmp_path / 'source')!r}), autograder.__file__; "
         f"io.source_notebook({LAB!r}); io.release_notebook({LAB!r}); m._manifest(); print('ok')"
@@ -428,7 +428,7 @@ def test_pick_notebook(tmp_path, submissions):
 
 
 def test_run_without_a_working_sandbox_or_with_a_crash(tmp_path, monkeypatch, submissions):
-    import autograder.gradescope_bundle as gb
+    import autograder.integrations.gradescope as gb
 
     (tmp_path / "submission").mkdir()
     shutil.copy(submissions["starter"], tmp_path / "submission")
@@ -521,7 +521,7 @@ def test_same_grader_same_scores_everywhere(ci_run, gradescope, graded):
 def _cli_grade(notebook: Path) -> SubmissionResult:
     from labkit import sandbox
 
-    from autograder import pipeline
+    from autograder.grading import pipeline
 
     return pipeline.grade_path(notebook, pipeline.Options(sandbox=sandbox.bwrap_path() is not None))
 

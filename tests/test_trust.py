@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from labkit import sandbox
 
-from autograder import pipeline
+from autograder.grading import pipeline
 from autograder.labs import all_labs, get_lab
 from autograder.spec import hidden_input
 
@@ -126,7 +126,7 @@ def test_no_kit_function_answers_a_hidden_question(kit_venv, tmp_path):
     """Every function of the kit, on every hidden question's inputs, as every answer key."""
     from labkit.answers import AnswerError, save_answer
 
-    from autograder.scoring import judge
+    from autograder.grading.judge import judge
     from autograder.spec import GradeContext
 
     probe = _probe(kit_venv, tmp_path)

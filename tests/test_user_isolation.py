@@ -20,7 +20,8 @@ import nbformat
 import pytest
 
 import autograder
-from autograder import cli, pipeline, user_isolation
+from autograder import cli
+from autograder.grading import pipeline, user_isolation
 from autograder.labs import get_lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ attempt("list_solutions", lambda: os.listdir({solutions!r}))
 attempt("read_solution", lambda: open({solution!r}).read(100))
 attempt("list_grader", lambda: os.listdir({grader!r}))
 attempt("read_grader", lambda: open({grader!r} + "/pipeline.py").read(100))
-attempt("import_grader", lambda: __import__("autograder.pipeline").__file__)
+attempt("import_grader", lambda: __import__("autograder.grading.pipeline").__file__)
 attempt("list_checkout", lambda: os.listdir({root!r}))
 attempt("read_git", lambda: open({root!r} + "/.git/HEAD").read())
 attempt("write_results", lambda: open({results!r} + "/results.json", "w").write("{{}}"))
@@ -229,7 +230,7 @@ def test_not_root_is_refused_with_the_reason(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("root_user", [True, False])
 def test_gradescope_falls_back_to_the_unprivileged_user_as_root(tmp_path, monkeypatch, root_user):
-    import autograder.gradescope_bundle as gb
+    import autograder.integrations.gradescope as gb
 
     (tmp_path / "submission").mkdir()
     shutil.copy(ROOT / "labs" / LAB / f"{LAB}.ipynb", tmp_path / "submission")

@@ -1,5 +1,7 @@
 """Reference math shared by lab 18 (deep sigmoid fails on XOR) and lab 19 (ReLU fixes it).
 
+Lab 18's own 2-2-1 backprop network lives with that lab: ``solutions/lab18_xor_sigmoid/reference.py``.
+
 Labs 26–28 use it too: the XOR network with batch normalization, sigmoid and ReLU, the Keras layer
 helpers (``dense_layers``, ``describe``, ``lookalike_verdict``).
 
@@ -7,8 +9,7 @@ Everything the grader compares against is recomputed here, in a fresh process, f
 from hidden-seed inputs, or from the weights of a saved model:
 
 * the XOR data set and the course's numbers (chain-rule example, sigmoid inputs, 2-2-1 parameters);
-* a float64 NumPy 2-2-1 sigmoid network: forward pass, mean binary cross-entropy (이진 교차 엔트로피),
-  hand-written backpropagation (역전파) and central finite differences to check it;
+* sigmoid and ReLU with their derivatives, written to be exact for very large |z|;
 * per-layer kernel-gradient norms of a Keras model (``tf.GradientTape`` on the mean BCE), its
   loss/accuracy on XOR, and architecture checks with messages a student can act on.
 
@@ -44,63 +45,23 @@ VANISHING_FACTOR = 10.0
 FAIL_MAX_ACCURACY = 0.75
 FAIL_MIN_LOSS = 0.6
 
-BACKPROP_RTOL = 1e-7  # relative error allowed on the hand-written float64 gradients
 NORMS_RTOL = 1e-3  # float32 gradients: loss formulas that differ by rounding still agree to 1e-5
-
-# Chain rule (연쇄 법칙): f = w·x + b at (w, x, b) = (−2, 5, 3); E = (w·x − y)² at (w, x, y) = (−2, 5, 3)
-CHAIN_POINT = (-2.0, 5.0, 3.0, 3.0)  # (w, x, b, y)
 
 # Sigmoid / ReLU inputs of the public checks: very large |z| on purpose (overflow of exp)
 SIGMOID_Z = np.array([-1000.0, -40.0, -5.0, -1.0, 0.0, 1.0, 5.0, 40.0, 1000.0])
 RELU_Z = np.array([-1000.0, -3.0, -0.5, -1e-9, 0.0, 1e-9, 0.5, 3.0, 1000.0])
 
-# The 2-2-1 network of Step 3 (Keras layout: z1 = X @ W1 + b1, W1 has shape (inputs, units))
-COURSE_PARAMS = {
-    "W1": np.array([[0.5, -0.4], [0.3, 0.8]]),
-    "b1": np.array([0.1, -0.2]),
-    "W2": np.array([[0.7], [-0.6]]),
-    "b2": np.array([0.05]),
-}
-PARAM_SHAPES = {"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
-GRAD_KEYS = ("dW1", "db1", "dW2", "db2")
-
 
 # ---------------------------------------------------------------------------------------------
 # Hidden cases: the notebook's hidden test cells draw exactly these numbers from the same rng
 # ---------------------------------------------------------------------------------------------
-def chain_rule_cases(rng: np.random.Generator) -> np.ndarray:
-    """Rows (w, x, b, y) of the hidden chain-rule check."""
-    return rng.uniform(-5.0, 5.0, size=(6, 4))
-
-
-def sigmoid_cases(rng: np.random.Generator) -> np.ndarray:
-    return np.concatenate(
-        [rng.normal(0.0, 10.0, size=40), rng.uniform(50.0, 900.0, size=5) * np.array([-1, 1, -1, 1, -1])]
-    )
-
-
 def relu_cases(rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([rng.normal(0.0, 3.0, size=40), [0.0, -0.0]])
-
-
-def hidden_params(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Parameters of the hidden backprop check, drawn in the order W1, b1, W2, b2."""
-    return {key: rng.normal(0.0, 1.0, size=shape) for key, shape in PARAM_SHAPES.items()}
 
 
 # ---------------------------------------------------------------------------------------------
 # Reference math (float64 NumPy)
 # ---------------------------------------------------------------------------------------------
-def grad_f(w, x, b):
-    """(∂f/∂w, ∂f/∂x, ∂f/∂b) of f = w·x + b."""
-    return (x, w, 1.0)
-
-
-def grad_E(w, x, y):
-    """∂E/∂w of E = (w·x − y)²."""
-    return 2.0 * (w * x - y) * x
-
-
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^(−z)) without overflow: e^(−|z|) never exceeds 1."""
     z = np.asarray(z, dtype=float)
@@ -123,59 +84,6 @@ def relu_prime(z):
     return (np.asarray(z, dtype=float) > 0).astype(float)
 
 
-def forward(params: dict, X: np.ndarray) -> dict[str, np.ndarray]:
-    z1 = X @ params["W1"] + params["b1"]
-    a1 = sigmoid(z1)
-    z2 = a1 @ params["W2"] + params["b2"]
-    return {"z1": z1, "a1": a1, "z2": z2, "p": sigmoid(z2)}
-
-
-def bce_from_logits(z: np.ndarray, y: np.ndarray) -> float:
-    """Mean BCE of p = σ(z): −[y log p + (1 − y) log(1 − p)] = log(1 + e^z) − y·z, exactly."""
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
-
-
-def loss(params: dict, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> float:
-    return bce_from_logits(forward(params, X)["z2"], Y)
-
-
-def backward(params: dict, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> dict[str, np.ndarray]:
-    """Loss and gradients of the mean BCE of the 2-2-1 sigmoid net, by the chain rule."""
-    cache = forward(params, X)
-    n = X.shape[0]
-    dz2 = (cache["p"] - Y) / n  # ∂L/∂z2 for sigmoid + BCE: (p − y)/N
-    da1 = dz2 @ params["W2"].T
-    dz1 = da1 * cache["a1"] * (1.0 - cache["a1"])  # σ'(z1) = a1(1 − a1)
-    return {
-        "loss": np.float64(bce_from_logits(cache["z2"], Y)),
-        "dW1": X.T @ dz1,
-        "db1": dz1.sum(axis=0),
-        "dW2": cache["a1"].T @ dz2,
-        "db2": dz2.sum(axis=0),
-    }
-
-
-def numeric_gradients(params: dict, X=XOR_X, Y=XOR_Y, h: float = 1e-5) -> dict[str, np.ndarray]:
-    """Central finite differences (L(θ + h) − L(θ − h)) / 2h of every parameter."""
-    out = {}
-    for key in PARAM_SHAPES:
-        grad = np.zeros_like(params[key], dtype=float)
-        for index in np.ndindex(grad.shape):
-            shifted = {k: np.array(v, dtype=float) for k, v in params.items()}
-            shifted[key][index] += h
-            up = loss(shifted, X, Y)
-            shifted[key][index] -= 2 * h
-            grad[index] = (up - loss(shifted, X, Y)) / (2 * h)
-        out["d" + key] = grad
-    return out
-
-
-def scaled_relative_error(received, expected) -> float:
-    """max |r − e| / max |e|: relative to the array's scale, so entries near 0 do not blow it up."""
-    r, e = np.asarray(received, float), np.asarray(expected, float)
-    return float(np.max(np.abs(r - e)) / max(float(np.max(np.abs(e))), 1e-300))
-
-
 # ---------------------------------------------------------------------------------------------
 # Verdicts on arrays
 # ---------------------------------------------------------------------------------------------
@@ -196,35 +104,6 @@ def lookalike_verdict(received, expected, what: str, others: dict, rtol: float, 
                     f"like {name}.{tail}"
                 )
     return compare.close(received, expected, what, rtol=rtol, atol=atol, hint=hint, others=others)
-
-
-def gradient_verdict(received, reference: dict, key: str, params: dict, where: str = "") -> Verdict:
-    """``received`` against ``reference[key]`` (float64) with relative error ≤ ``BACKPROP_RTOL``.
-
-    The diagnosis names the quantity it equals instead: another gradient, the parameter itself,
-    4 × the answer (a sum over the batch instead of the mean), or the answer with its sign flipped.
-    """
-    expected = np.asarray(reference[key], dtype=float)
-    what = f"{key}{where}"
-    others = {name: reference[name] for name in ("loss", *GRAD_KEYS) if name != key}
-    if key != "loss":
-        others[f"the parameter {key[1:]} itself, not its gradient"] = params[key[1:]]
-    others[f"4 × {key}: the sum over the 4 examples, not the mean — divide by N"] = 4 * expected
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    verdict = lookalike_verdict(
-        received,
-        expected,
-        what,
-        others,
-        rtol=0.0,
-        atol=BACKPROP_RTOL * scale,
-        hint=f"{key} is compared with the grader's float64 backprop (relative error ≤ {BACKPROP_RTOL:g}); "
-        "compute it in NumPy float64, not in float32.",
-    )
-    if verdict.passed:
-        err = scaled_relative_error(received, expected)
-        return ok(f"{what} correct (relative error {err:.1e} ≤ {BACKPROP_RTOL:g})")
-    return verdict
 
 
 def elementwise_verdict(received, expected, what: str, hint: str = "", others: dict | None = None) -> Verdict:

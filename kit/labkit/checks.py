@@ -1,6 +1,6 @@
 """The public checks of one lab, replayed from data (``public_checks.json`` next to the notebook).
 
-The file is written at build time by the grader (``autograder.public_checks``) and holds, for each
+The file is written at build time by the grader (``autograder.build.public_checks``) and holds, for each
 public question, the comparisons the grader itself makes on the public inputs — expected values,
 tolerances, hints, the "that looks like …" alternatives — but no code. Replaying them on a
 student's saved answer gives the grader's own message. Questions marked ``"grader"`` (they read a

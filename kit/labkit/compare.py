@@ -10,7 +10,7 @@ import numpy as np
 
 from labkit.verdict import Verdict, fail, ok
 
-# While the grader records a lab's public checks (``autograder.public_checks``, build time only),
+# While the grader records a lab's public checks (``autograder.build.public_checks``, build time only),
 # every comparison below appends ``(kind, arguments)`` here; otherwise this stays None.
 RECORDING: list[tuple[str, dict]] | None = None
 

@@ -10,6 +10,7 @@ import numpy as np
 from labkit import compare
 
 from autograder.labs import _xor
+from autograder.labs.lab18_xor_sigmoid import reference as backprop
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
 
 
@@ -45,7 +46,7 @@ def _chain_rule_verdict(grad_f_rows, grad_e_values, points: np.ndarray, where: s
 
 def grade_chain_rule(ctx: GradeContext) -> Verdict:
     # grad_f at (w, x, b) = (−2, 5, 3) and grad_E at (w, x, y) = (−2, 5, 3)
-    points = np.array([_xor.CHAIN_POINT])
+    points = np.array([backprop.CHAIN_POINT])
     return _chain_rule_verdict(
         ctx.answer("chain_rule", "grad_f"), ctx.answer("chain_rule", "grad_E"), points, ""
     )
@@ -95,8 +96,10 @@ def grade_sigmoid_hidden(ctx: GradeContext) -> Verdict:
 # -- Step 3: backprop by hand on the 2-2-1 sigmoid net -------------------------------------------
 def _backprop_grader(key: str):
     def grade(ctx: GradeContext) -> Verdict:
-        reference = _xor.backward(_xor.COURSE_PARAMS)
-        return _xor.gradient_verdict(ctx.answer(f"backprop_{key}"), reference, key, _xor.COURSE_PARAMS)
+        reference = backprop.backward(backprop.COURSE_PARAMS)
+        return backprop.gradient_verdict(
+            ctx.answer(f"backprop_{key}"), reference, key, backprop.COURSE_PARAMS
+        )
 
     grade.__name__ = f"grade_backprop_{key}"
     return grade
@@ -104,13 +107,13 @@ def _backprop_grader(key: str):
 
 def grade_backprop_hidden(ctx: GradeContext) -> Verdict:
     params = ctx.hidden_input("backprop_hidden")
-    reference = _xor.backward(params)
+    reference = backprop.backward(params)
     return compare.all_of(
         *(
-            _xor.gradient_verdict(
+            backprop.gradient_verdict(
                 ctx.answer("backprop_hidden", key), reference, key, params, " (hidden parameters)"
             )
-            for key in ("loss", *_xor.GRAD_KEYS)
+            for key in ("loss", *backprop.GRAD_KEYS)
         )
     )
 
@@ -203,9 +206,9 @@ LAB = LabSpec(
     lab_id="lab18_xor_sigmoid",
     title="Lab 18 — a deep sigmoid network fails on XOR (vanishing gradient)",
     hidden_inputs={
-        "chain_rule_hidden": _xor.chain_rule_cases,
-        "sigmoid_hidden": _xor.sigmoid_cases,
-        "backprop_hidden": _xor.hidden_params,
+        "chain_rule_hidden": backprop.chain_rule_cases,
+        "sigmoid_hidden": backprop.sigmoid_cases,
+        "backprop_hidden": backprop.hidden_params,
     },
     questions=(
         _q("chain_rule", 1, "grad_f and grad_E at the course's values", grade_chain_rule),

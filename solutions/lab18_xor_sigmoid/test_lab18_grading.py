@@ -11,8 +11,9 @@ import pytest
 from lab_helpers import xor_deep_model
 from labkit.answers import save_answer
 
+from autograder.grading.judge import score_lab
 from autograder.labs import _xor, get_lab
-from autograder.scoring import score_lab
+from autograder.labs.lab18_xor_sigmoid import reference as backprop
 from autograder.spec import GradeContext, hidden_rng
 
 LAB = "lab18_xor_sigmoid"
@@ -20,10 +21,10 @@ BACKPROP = ("loss", "dW1", "db1", "dW2", "db2")
 
 
 def _write_backprop_answers(answers: Path, overrides: dict | None = None) -> None:
-    reference = _xor.backward(_xor.COURSE_PARAMS)
+    reference = backprop.backward(backprop.COURSE_PARAMS)
     for key in BACKPROP:
         save_answer(answers, f"backprop_{key}", reference[key])
-    hidden = _xor.backward(_xor.hidden_params(hidden_rng("backprop_hidden", 7)))
+    hidden = backprop.backward(backprop.hidden_params(hidden_rng("backprop_hidden", 7)))
     save_answer(answers, "backprop_hidden", {k: hidden[k] for k in BACKPROP})
     for name, value in (overrides or {}).items():
         save_answer(answers, name, value)
@@ -36,7 +37,7 @@ def _by_name(result):
 def test_wrong_sign_dW2_loses_exactly_its_points(tmp_path):
     spec = get_lab(LAB)
     _write_backprop_answers(tmp_path / "good")
-    dW2 = _xor.backward(_xor.COURSE_PARAMS)["dW2"]
+    dW2 = backprop.backward(backprop.COURSE_PARAMS)["dW2"]
     _write_backprop_answers(tmp_path / "bad", {"backprop_dW2": -dW2})
     good, bad = (
         _by_name(score_lab(spec, tmp_path / "good", seed=7)),
@@ -56,7 +57,7 @@ def test_wrong_sign_dW2_loses_exactly_its_points(tmp_path):
 
 def test_gradient_of_the_wrong_layer_is_named(tmp_path):
     spec = get_lab(LAB)
-    reference = _xor.backward(_xor.COURSE_PARAMS)
+    reference = backprop.backward(backprop.COURSE_PARAMS)
     _write_backprop_answers(tmp_path, {"backprop_dW2": reference["dW1"], "backprop_db1": reference["dW2"]})
     tests = _by_name(score_lab(spec, tmp_path, seed=7))
     assert tests["test_backprop_dW2"].status == "failed"
@@ -67,7 +68,7 @@ def test_gradient_of_the_wrong_layer_is_named(tmp_path):
 
 def test_backprop_other_diagnoses_and_float32_hint(tmp_path):
     spec = get_lab(LAB)
-    reference = _xor.backward(_xor.COURSE_PARAMS)
+    reference = backprop.backward(backprop.COURSE_PARAMS)
     _write_backprop_answers(
         tmp_path,
         {

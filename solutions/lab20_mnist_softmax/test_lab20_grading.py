@@ -8,8 +8,8 @@ import pytest
 from lab_helpers import grader
 from labkit.answers import save_answer
 
+from autograder.grading.judge import judge, score_lab
 from autograder.labs import _mnist, get_lab
-from autograder.scoring import judge, score_lab
 from autograder.spec import GradeContext, hidden_rng
 
 LAB = "lab20_mnist_softmax"

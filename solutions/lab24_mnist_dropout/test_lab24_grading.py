@@ -5,8 +5,8 @@ from __future__ import annotations
 from lab_helpers import grader, mlp
 from labkit.answers import save_answer
 
+from autograder.grading.judge import judge
 from autograder.labs import get_lab
-from autograder.scoring import judge
 from autograder.spec import GradeContext
 
 LAB = "lab24_mnist_dropout"

@@ -62,8 +62,8 @@ FAKE_RESULTS_LOCAL = (
     "open('score.txt', 'w').write('100')"
 )
 WRITE_PACKAGE = (
-    "import autograder.scoring, pathlib\n"
-    "pathlib.Path(autograder.scoring.__file__).write_text('def score_lab(*a, **k): return 100')"
+    "import autograder.grading.judge, pathlib\n"
+    "pathlib.Path(autograder.grading.judge.__file__).write_text('def score_lab(*a, **k): return 100')"
 )
 DELETE_FILES = (
     "import autograder, shutil, os\nshutil.rmtree(os.path.join(os.path.dirname(autograder.__file__), 'labs'))"
@@ -144,11 +144,11 @@ PATCHES = {
     ),
     "patch_round": "import builtins\nbuiltins.round = lambda x, n=None: 1.0",
     "patch_labkit": (
-        "import labkit, autograder.scoring, labkit.compare\n"
+        "import labkit, autograder.grading.judge, labkit.compare\n"
         "from autograder.spec import ok\n"
-        "autograder.scoring.judge = labkit.judge = lambda q, ctx: ok('correct (patched)')\n"
+        "autograder.grading.judge.judge = labkit.judge = lambda q, ctx: ok('correct (patched)')\n"
         "labkit.compare.close = lambda *a, **k: ok('patched')\n"
-        "autograder.scoring.score_lab = lambda *a, **k: None"
+        "autograder.grading.judge.score_lab = lambda *a, **k: None"
     ),
     "patch_showtraceback": (
         "from IPython.core.interactiveshell import InteractiveShell\n"

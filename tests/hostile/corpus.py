@@ -17,7 +17,7 @@ from pathlib import Path
 
 from labkit import sandbox as sb
 
-from autograder.pipeline import Options, grade_path
+from autograder.grading.pipeline import Options, grade_path
 from autograder.results import SubmissionResult
 
 from . import cases_broken, cases_gaming, cases_sandbox  # noqa: F401 - they register the cases

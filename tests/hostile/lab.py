@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.grading.notebooks import STUB, release_notebook, source_notebook
 from autograder.labs import all_labs
-from autograder.notebook_io import STUB, release_notebook, source_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFERRED = ("lab19_xor_relu", "lab18_xor_sigmoid", "lab99_demo")

@@ -1,6 +1,6 @@
 """Re-score answer folders in a fresh Python process that no student code has touched.
 
-``python -m autograder.rescore JOB.json --report-fd 3`` where the job is
+``python -m autograder.grading.rescore_process JOB.json --report-fd 3`` where the job is
 ``{"seed": int, "labs": [{"lab": id, "answers": dir}, …]}``. It writes a JSON list of LabResult
 dicts. One process serves every lab of a submission, so TensorFlow is imported once (this is what
 keeps re-scoring all labs within seconds). It only *reads* ``.npz`` files without pickles and
@@ -17,8 +17,8 @@ import time
 
 
 def rescore(job: dict) -> list[dict]:
+    from autograder.grading.judge import score_lab
     from autograder.labs import get_lab
-    from autograder.scoring import score_lab
 
     out = []
     for item in job["labs"]:

@@ -23,8 +23,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from autograder.grading.notebooks import MAX_NOTEBOOK_BYTES
 from autograder.labs import grading_sources
-from autograder.notebook_io import MAX_NOTEBOOK_BYTES
 from autograder.paths import PROJECT_ROOT
 
 GIB = 1 << 30
@@ -139,7 +139,7 @@ def sandbox_problem() -> str | None:
 def grade_task(payload: dict, settings: dict) -> dict:
     """Grade one submission; never raises for anything a submission can do."""
 
-    from autograder.pipeline import Options, grade_path
+    from autograder.grading.pipeline import Options, grade_path
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started = time.monotonic()

@@ -23,7 +23,7 @@ from labkit import compare
 from labkit.answers import _is_model
 from labkit.checks import FILENAME, encode
 
-from autograder.scoring import judge
+from autograder.grading.judge import judge
 from autograder.spec import GradeContext, LabSpec
 
 FORMAT = 1

@@ -176,7 +176,7 @@ def run_rescore(labs: list[str], options, scratch: Path, mnist: Path | None) -> 
     command = [
         sys.executable,
         "-m",
-        "autograder.rescore",
+        "autograder.grading.rescore_process",
         str(inside / "job.json"),
         "--report-fd",
         str(out.fileno()),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from labkit.mnist import _manifest
 
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "github-classroom.yml"
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "github-classroom.yml"
 DIST_NAME = "deep-learning-labkit"
 # The kit as the course publishes it: on PyPI, or a wheel URL (`python -m build kit/`), or the
 # public kit folder of a course repository (git+https://…/course.git@main#subdirectory=kit).

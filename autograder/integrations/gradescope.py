@@ -27,7 +27,7 @@ from labkit.mnist import verify_mnist
 from autograder.labs import get_lab, grading_sources
 from autograder.paths import PROJECT_ROOT
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same zip
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -113,8 +113,8 @@ def build_bundle(
 # ---------------------------------------------------------------- inside Gradescope
 def pick_notebook(submission: Path, lab_id: str) -> tuple[Path | None, list[str]]:
     """The notebook to grade for ``lab_id`` in ``submission``, and notes on what was ignored."""
-    from autograder import notebook_io
-    from autograder.pipeline import find_notebooks
+    from autograder.grading import notebooks
+    from autograder.grading.pipeline import find_notebooks
 
     if not submission.is_dir():
         return None, [f"Expected the submission folder {submission}. Received: no such folder"]
@@ -125,9 +125,9 @@ def pick_notebook(submission: Path, lab_id: str) -> tuple[Path | None, list[str]
     if not chosen:
         for path in found:
             try:
-                if notebook_io.identify_lab(notebook_io.read_submission(path), path) == lab_id:
+                if notebooks.identify_lab(notebooks.read_submission(path), path) == lab_id:
                     chosen.append(path)
-            except notebook_io.SubmissionError:
+            except notebooks.SubmissionError:
                 continue
     if not chosen and len(found) == 1:
         chosen = found  # the grader itself says so if it is another lab's notebook
@@ -150,7 +150,7 @@ def sandbox_usable() -> tuple[bool, str]:
 
 def user_isolation_usable() -> bool:
     """Whether the kernel can run as a fresh unprivileged uid instead (root and setpriv: Gradescope)."""
-    from autograder import user_isolation
+    from autograder.grading import user_isolation
 
     return user_isolation.problem() is None
 

@@ -15,12 +15,12 @@ with ``each(step)``, which applies it to every notebook that has no verdict yet 
                    the lab's public checks, and this run's hidden inputs as plain data, drawn here,
                    outside the sandbox, from the run's hidden seed (``labkit.hidden``).
 5. ``execute``   — a real Jupyter kernel inside the bubblewrap sandbox, with time/output/disk
-                   limits (``runner.py`` inside, ``execute.py`` outside); only answer files its
+                   limits (``labkit/runner.py`` inside, ``grading/processes.py`` outside); only answer files its
                    test cells wrote survive it.
 6. ``collect``   — copy only regular ``answers/*.npz|*.keras`` files, size-capped, whose SHA-256
                    the runner recorded right after their test cell, out of the work directory into
                    a grader-owned one. Nothing else leaves the sandbox.
-7. ``rescore``   — one fresh Python process (sandboxed too, ``execute.run_rescore``) judges every
+7. ``rescore``   — one fresh Python process (sandboxed too, ``processes.run_rescore``) judges every
                    lab's collected answers.
 8. ``report``    — attach cell problems (timeouts, kernel deaths, network refusals) to the tests
                    they affected; every lab ends with a ``LabResult``.
@@ -54,12 +54,12 @@ import nbformat
 from labkit import sandbox as sb
 from labkit.mnist import DatasetError, find_mnist
 
-from autograder import execute, notebook_io, user_isolation
+from autograder.grading import notebooks, processes, user_isolation
+from autograder.grading.workdir import stage
 from autograder.labs import get_lab
 from autograder.options import Options
 from autograder.results import LabResult, SubmissionResult, TestResult
 from autograder.spec import LabSpec
-from autograder.workdir import stage
 
 _ANSWER_FILE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?\.(npz|keras)$")
 
@@ -88,11 +88,11 @@ class Job:
 # ---------------------------------------------------------------- per-notebook steps
 def step_read(job: Job) -> None:
     try:
-        job.nb = notebook_io.read_submission(job.path)
-    except notebook_io.SubmissionError as exc:
+        job.nb = notebooks.read_submission(job.path)
+    except notebooks.SubmissionError as exc:
         job.verdict(str(exc))
         # still name the lab (--lab, else the file name) so the report lists its tests at 0 points
-        lab_id = job.options.lab or notebook_io.identify_lab(nbformat.v4.new_notebook(), job.path)
+        lab_id = job.options.lab or notebooks.identify_lab(nbformat.v4.new_notebook(), job.path)
         try:
             job.spec = get_lab(lab_id) if lab_id else None
         except KeyError:
@@ -102,7 +102,7 @@ def step_read(job: Job) -> None:
 
 
 def step_identify(job: Job) -> None:
-    found = notebook_io.identify_lab(job.nb, job.path)
+    found = notebooks.identify_lab(job.nb, job.path)
     wanted = job.options.lab
     try:
         if wanted:
@@ -113,15 +113,15 @@ def step_identify(job: Job) -> None:
                     f"which is {found}"
                 )
         else:
-            job.spec = notebook_io.lab_for(job.path, job.nb, None)
-    except (notebook_io.SubmissionError, KeyError) as exc:
+            job.spec = notebooks.lab_for(job.path, job.nb, None)
+    except (notebooks.SubmissionError, KeyError) as exc:
         job.verdict(str(exc).strip('"'))
     if job.spec is not None:
         job.result.lab = job.spec.lab_id
 
 
 def step_restore(job: Job) -> None:
-    job.to_run, notes = notebook_io.restore(job.nb, job.spec)
+    job.to_run, notes = notebooks.restore(job.nb, job.spec)
     job.result.notes.extend(notes)
 
 
@@ -188,7 +188,7 @@ def step_execute(job: Job) -> None:
             pass_fds=(report_file.fileno(),),
             preexec_fn=sb.preexec_for(limits),
         )
-        stopped = execute.watch(proc, limits, job.workdir)
+        stopped = processes.watch(proc, limits, job.workdir)
     finally:
         if opts.isolation == "user":
             session.close()  # every process of the run's uid killed, then the modes restored
@@ -207,7 +207,7 @@ def step_execute(job: Job) -> None:
         job.result.errors.append("the notebook could not be executed: " + (" | ".join(tail) or "no report"))
     if job.run_report.get("fatal"):
         job.result.errors.append(f"the notebook could not be executed: {job.run_report['fatal']}")
-    job.result.notes.extend(execute.answer_notes(job.run_report))
+    job.result.notes.extend(processes.answer_notes(job.run_report))
 
 
 def step_collect(job: Job) -> None:
@@ -274,11 +274,13 @@ def step_rescore(run: Run) -> None:
     ready = [j for j in jobs if not j.done and j.answers is not None]
     if not ready:
         return
-    scored = execute.run_rescore([j.spec.lab_id for j in ready], options, scratch, _mnist_path(options))
+    scored = processes.run_rescore([j.spec.lab_id for j in ready], options, scratch, _mnist_path(options))
     if len(scored) < len(ready) and len(ready) > 1:  # one bad file must not sink the others
         for job in ready:
             if job.spec.lab_id not in scored:
-                scored.update(execute.run_rescore([job.spec.lab_id], options, scratch, _mnist_path(options)))
+                scored.update(
+                    processes.run_rescore([job.spec.lab_id], options, scratch, _mnist_path(options))
+                )
     for job in ready:
         data = scored.get(job.spec.lab_id)
         if data is None:
@@ -307,7 +309,7 @@ def step_report(job: Job) -> None:
             for q in job.spec.questions
             if not (job.options.public_only and q.hidden)
         ]
-    messages = execute.cell_messages(job.run_report, job.options.limits)
+    messages = processes.cell_messages(job.run_report, job.options.limits)
     for _, text in messages:
         if text not in job.result.errors:
             job.result.errors.append(text)

@@ -1,11 +1,12 @@
 """CLI commands that package the grader for where students submit (registered by ``cli.py``).
 
 * ``github-workflow``   — the GitHub Actions workflow of a student's repository
-  (``autograder/github_workflow.py``, template ``templates/github-classroom.yml``);
-* ``gradescope-bundle`` — one lab's Gradescope autograder zip (``autograder/gradescope_bundle.py``);
+  (``autograder/integrations/github_workflow.py``, template ``templates/github-classroom.yml``);
+* ``gradescope-bundle`` — one lab's Gradescope autograder zip (``autograder/integrations/gradescope.py``);
 * ``gradescope-run``    — what that zip's ``run_autograder`` calls inside Gradescope.
 
-All three grade with the same ``grade`` command, so a notebook scores the same everywhere.
+Gradescope grades with the same ``grade`` command as the CLI, so a notebook scores the same; the
+GitHub workflow runs the student kit's public checks only (``python -m labkit check``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 def cmd_github_workflow(args) -> int:
     from autograder.cli import _write
-    from autograder.github_workflow import TemplateError, render
+    from autograder.integrations.github_workflow import TemplateError, render
 
     try:
         text = render(args.package_spec, args.fail_under, args.mnist_url)
@@ -32,7 +33,7 @@ def cmd_github_workflow(args) -> int:
 
 
 def cmd_gradescope_bundle(args) -> int:
-    from autograder.gradescope_bundle import BundleError, build_bundle
+    from autograder.integrations.gradescope import BundleError, build_bundle
 
     try:
         names = build_bundle(
@@ -47,7 +48,7 @@ def cmd_gradescope_bundle(args) -> int:
 
 
 def cmd_gradescope_run(args) -> int:
-    from autograder.gradescope_bundle import run
+    from autograder.integrations.gradescope import run
 
     return run(
         args.lab,
@@ -63,7 +64,7 @@ def register(sub) -> None:
         help="render the GitHub Actions workflow that grades a student's repository",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    from autograder.github_workflow import DEFAULT_PACKAGE_SPEC
+    from autograder.integrations.github_workflow import DEFAULT_PACKAGE_SPEC
 
     p.add_argument(
         "--package-spec",

@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.batch_store import Record
+from autograder.batch.store import Record
 from autograder.labs import all_labs
 from autograder.paths import PROJECT_ROOT
 from autograder.spec import LabSpec

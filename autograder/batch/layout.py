@@ -27,8 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grading.notebooks import MAX_NOTEBOOK_BYTES, SubmissionError, identify_lab, read_submission
 from autograder.labs import all_labs, get_lab
-from autograder.notebook_io import MAX_NOTEBOOK_BYTES, SubmissionError, identify_lab, read_submission
 
 LAB_DIR = re.compile(r"^lab\d\d")
 UNIDENTIFIED = "unidentified-"

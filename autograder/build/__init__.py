@@ -31,8 +31,9 @@ import nbformat
 from labkit.checks import FILENAME as CHECKS
 
 from autograder.labs import all_labs, get_lab
+from autograder.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 _HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 _ROLES = {
@@ -189,7 +190,7 @@ def build(lab_ids: list[str] | None = None, root: Path = ROOT, out_root: Path | 
 def record_checks(lab_ids: list[str] | None = None, root: Path = ROOT) -> list[Path]:
     """Re-record ``solutions/<lab>/public_checks.json``: run each instructor notebook (freshly
     built from its source), then grade its answers while recording the public comparisons."""
-    from autograder.public_checks import build_checks
+    from autograder.build.public_checks import build_checks
 
     lab_ids = [get_lab(lab).lab_id for lab in (lab_ids or list(all_labs()))]
     for lab_id in lab_ids:

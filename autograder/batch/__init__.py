@@ -34,9 +34,9 @@ from pathlib import Path
 
 from labkit.sandbox import Limits
 
-from autograder.batch_layout import Discovery, LayoutError, Task, discover, extract_zip, summarise
-from autograder.batch_store import BatchLocked, ResultStore, atomic_write, grades_csv, summary_table
-from autograder.batch_worker import (
+from autograder.batch.layout import Discovery, LayoutError, Task, discover, extract_zip, summarise
+from autograder.batch.store import BatchLocked, ResultStore, atomic_write, grades_csv, summary_table
+from autograder.batch.worker import (
     default_workers,
     fingerprint,
     grade_task,
@@ -406,7 +406,7 @@ def run_batch(
         if store.backed_up:
             out.write(f"{store.backed_up} replaced result(s) kept in {store.backups}\n")
         if gradebook:
-            from autograder.gradebook import push_results
+            from autograder.integrations.gradebook import push_results
 
             pushed = push_results(records, gradebook, course_id=course_id)
             out.write(f"gradebook {gradebook}: {pushed}\n")

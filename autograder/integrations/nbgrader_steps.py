@@ -8,8 +8,12 @@ reference), so the kernel's word must not be the score:
   ``--GraderInputs.seed`` is given), writes the hidden inputs and the lab's public checks next to
   the notebook, and deletes any ``answers/`` the student shipped (answers come from executing);
 * ``RescoreTests`` (after ``Execute``): judges the answer files with the grader, in this process
-  (instructor side), and rewrites every autograded test cell's outputs to its verdict — an error
-  output for a failed test, the score as the cell's value for partial credit, one line for a pass.
+  (instructor side), and rewrites every autograded test cell's outputs to its verdict — one line
+  for a pass, the score as the cell's value for partial credit, an error for a failed test (a cell
+  that already failed keeps the kit's own ✘ line: it scores 0 either way).
+
+Both subclass nbgrader's ``NbGraderPreprocessor``: nbconvert's own ``Preprocessor`` is disabled
+unless configured, and would silently do nothing.
 
 Ordering: ``GraderInputs`` must precede ``Execute`` (the hidden cells read its files) and
 ``RescoreTests`` must follow it and precede ``SaveAutoGrades`` (which reads the outputs).
@@ -22,13 +26,13 @@ import shutil
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
+from autograder.grading.judge import score_lab
+from autograder.grading.notebooks import identify_lab
+from autograder.grading.workdir import stage
 from autograder.labs import get_lab
-from autograder.notebook_io import identify_lab
-from autograder.scoring import score_lab
-from autograder.workdir import stage
 
 _SEED_KEY = "autograder_hidden_seed"
 
@@ -40,7 +44,7 @@ def _lab_and_dir(nb, resources) -> tuple[str | None, Path]:
     return lab, Path((resources.get("metadata") or {}).get("path") or ".")
 
 
-class GraderInputs(Preprocessor):
+class GraderInputs(NbGraderPreprocessor):  # (nbconvert's own Preprocessor is disabled by default)
     seed = Integer(-1, help="hidden seed for reproducible re-grades (-1: a random one per run)").tag(
         config=True
     )
@@ -48,6 +52,7 @@ class GraderInputs(Preprocessor):
     def preprocess(self, nb, resources):
         lab, where = _lab_and_dir(nb, resources)
         if not lab:
+            self.log.warning("GraderInputs: not a lab notebook (no lab id in its metadata): left alone")
             return nb, resources
         spec = get_lab(lab)
         seed = self.seed if self.seed >= 0 else secrets.randbelow(2**31)
@@ -59,7 +64,7 @@ class GraderInputs(Preprocessor):
         return nb, resources
 
 
-class RescoreTests(Preprocessor):
+class RescoreTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         lab, where = _lab_and_dir(nb, resources)
         if not lab or _SEED_KEY not in resources:
@@ -81,11 +86,12 @@ class RescoreTests(Preprocessor):
                         "execute_result", data={"text/plain": repr(test.score)}, execution_count=None
                     ),
                 ]
-            else:
+            elif not any(out.get("output_type") == "error" for out in cell.outputs):
                 cell.outputs = [
                     nbformat.v4.new_output(
                         "error", ename="CheckFailed", evalue=test.output, traceback=[f"✘ {test.output}"]
                     )
                 ]
+            # else: 0 points, and the kernel's own ✘ line (the kit's, friendlier) stays
         nb.metadata.setdefault("autograder", {})["hidden_seed"] = resources[_SEED_KEY]
         return nb, resources

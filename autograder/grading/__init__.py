@@ -1,0 +1,1 @@
+"""Grading one submission: the pipeline of steps, the processes it starts, restoring notebooks, judging answers."""

@@ -1,0 +1,1 @@
+"""Where grading meets other tools: Gradescope, GitHub Actions, the nbgrader gradebook and autograde."""
