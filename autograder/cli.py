@@ -16,7 +16,7 @@ from pathlib import Path
 
 from labkit import sandbox
 
-from autograder.options import add_limit_args
+from autograder.options import add_limit_args, add_seed_arg
 
 
 def _write(text: str, output: str | None) -> None:
@@ -77,12 +77,7 @@ def _add_grading_args(p: argparse.ArgumentParser) -> None:
         help="--isolation user: a folder the kernel must not read besides the grader's (repeatable)",
     )
     add_limit_args(p)
-    p.add_argument(
-        "--hidden-seed",
-        type=int,
-        default=None,
-        help="seed of the hidden test inputs (default: a random one per run; the result keeps it)",
-    )
+    add_seed_arg(p)
     p.add_argument(
         "--hidden-visibility",
         default="after_published",

@@ -62,3 +62,12 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout", type=float, default=notebook, help=f"seconds per notebook (default {notebook:g})"
     )
+
+
+def add_seed_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--hidden-seed",
+        type=int,
+        default=None,
+        help="seed of the hidden test inputs (default: a random one per run; the result keeps it)",
+    )

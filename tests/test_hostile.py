@@ -146,8 +146,8 @@ def test_nothing_outside_the_work_directory_was_written(host, runs):
     assert env.canary.read_text() == CANARY_TEXT
     assert env.canary.stat().st_mtime == 1_000_000_000
     assert not env.results.exists()
-    assert (ROOT / "autograder" / "labs").is_dir()
-    assert "return 100" not in (ROOT / "autograder" / "scoring.py").read_text()
+    assert (ROOT / "autograder" / "labs").is_dir() and (ROOT / "kit" / "labkit" / "lab.py").is_file()
+    assert "return 100" not in (ROOT / "kit" / "labkit" / "compare.py").read_text()
     assert not Path("/autograder/results/results.json").exists()
 
 

@@ -44,7 +44,7 @@ from autograder.batch.worker import (
     sandbox_problem,
     worker_facts,
 )
-from autograder.options import Options, add_limit_args
+from autograder.options import Options, add_limit_args, add_seed_arg
 
 MAX_ATTEMPTS = 2  # a task whose worker died is sent once more, then recorded as not graded
 
@@ -451,12 +451,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
     add_limit_args(p)
-    p.add_argument(
-        "--hidden-seed",
-        type=int,
-        default=None,
-        help="seed of the hidden test inputs (default: a random one per run; the result keeps it)",
-    )
+    add_seed_arg(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_batch)
 

@@ -57,7 +57,7 @@ from labkit import sandbox as sb
 
 from autograder.paths import PROJECT_ROOT
 
-SETPRIV = "/usr/bin/setpriv"
+SETPRIV = sb.SETPRIV
 LEDGER_DIR = Path("/run/keras-labs-autograder")
 LEFTOVER_DIRS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
 # Folders never to close: they hold other users' and the system's files.
@@ -90,16 +90,7 @@ def problem() -> str | None:
 
 def command(argv: list[str], uid: int) -> list[str]:
     """``argv`` run as uid/gid ``uid``, no groups, no capabilities, no way back to privileges."""
-    return [
-        SETPRIV,
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--no-new-privs",
-        *argv,
-    ]
+    return [*sb.drop_privileges(uid), *argv]
 
 
 def environment(private: Path, mnist: Path | None = None, extra: dict[str, str] | None = None) -> dict:

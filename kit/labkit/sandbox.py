@@ -147,6 +147,23 @@ def _preexec(limits: Limits):
     return apply
 
 
+SETPRIV = "/usr/bin/setpriv"
+
+
+def drop_privileges(uid: int) -> list[str]:
+    """The ``setpriv`` prefix that runs a command as uid/gid ``uid``: no groups, no capabilities,
+    no way back to privileges (``no_new_privs``)."""
+    return [
+        SETPRIV,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+    ]
+
+
 def sandbox_uid() -> int:
     """A fresh unprivileged uid per run, so concurrent runs never share a process limit."""
     return random.randrange(200_000, 260_000)
@@ -239,16 +256,7 @@ def build_command(
     if os.geteuid() == 0:
         # Root outside: become a fresh unprivileged uid inside, with every capability gone.
         uid = sandbox_uid() if uid is None else uid
-        argv += [
-            "--",
-            "/usr/bin/setpriv",
-            f"--reuid={uid}",
-            f"--regid={uid}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--no-new-privs",
-        ]
+        argv += ["--", *drop_privileges(uid)]
     else:
         argv += ["--"]
     return argv + list(command)

@@ -61,13 +61,13 @@ FAKE_RESULTS_LOCAL = (
     "json.dump({'score': 100, 'max_score': 100}, open('results.json', 'w'))\n"
     "open('score.txt', 'w').write('100')"
 )
+# The grader is not in the sandbox at all (tests/test_trust.py); what the kernel can reach of the
+# project is the student kit, read-only.
 WRITE_PACKAGE = (
-    "import autograder.grading.judge, pathlib\n"
-    "pathlib.Path(autograder.grading.judge.__file__).write_text('def score_lab(*a, **k): return 100')"
+    "import labkit.compare, pathlib\n"
+    "pathlib.Path(labkit.compare.__file__).write_text('def close(*a, **k): return 100')"
 )
-DELETE_FILES = (
-    "import autograder, shutil, os\nshutil.rmtree(os.path.join(os.path.dirname(autograder.__file__), 'labs'))"
-)
+DELETE_FILES = "import labkit, shutil, os\nshutil.rmtree(os.path.dirname(labkit.__file__))"
 
 
 def symlink_out(env: Env) -> str:
@@ -143,12 +143,11 @@ PATCHES = {
         "keras.Model.predict = lambda self, x, *a, **k: __import__('numpy').zeros((len(x), 1))"
     ),
     "patch_round": "import builtins\nbuiltins.round = lambda x, n=None: 1.0",
-    "patch_labkit": (
-        "import labkit, autograder.grading.judge, labkit.compare\n"
-        "from autograder.spec import ok\n"
-        "autograder.grading.judge.judge = labkit.judge = lambda q, ctx: ok('correct (patched)')\n"
-        "labkit.compare.close = lambda *a, **k: ok('patched')\n"
-        "autograder.grading.judge.score_lab = lambda *a, **k: None"
+    "patch_labkit": (  # the kit is all of the project a kernel can reach (the grader is absent)
+        "import labkit.checks, labkit.compare\n"
+        "from labkit.verdict import ok\n"
+        "labkit.checks.replay = lambda *a, **k: ok('correct (patched)')\n"
+        "labkit.compare.close = lambda *a, **k: ok('patched')"
     ),
     "patch_showtraceback": (
         "from IPython.core.interactiveshell import InteractiveShell\n"
