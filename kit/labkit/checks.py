@@ -100,18 +100,16 @@ def replay(entry: dict, answers: dict[str, dict]) -> Verdict:
                 f"Expected `{key}` in answer `{name}`. Received: keys {sorted(answers[name])}"
             )
     if entry["mode"] == "reference":
-        return compare.all_of(
-            *(
+        verdicts = []
+        for name_key, expected in entry["expected"].items():
+            name, key = name_key.split(".", 1)
+            what = f"`{key}` of answer `{name}`"
+            verdicts.append(
                 compare.close(
-                    answers[name_key.split(".", 1)[0]][name_key.split(".", 1)[1]],
-                    decode(expected),
-                    f"`{name_key.split('.', 1)[1]}` of answer `{name_key.split('.', 1)[0]}`",
-                    rtol=entry["rtol"],
-                    atol=entry["atol"],
+                    answers[name][key], decode(expected), what, rtol=entry["rtol"], atol=entry["atol"]
                 )
-                for name_key, expected in entry["expected"].items()
             )
-        )
+        return compare.all_of(*verdicts)
     verdicts = []
     for call in entry["calls"]:
         args = {k: decode(v) for k, v in call.items() if k not in ("kind", "source")}
