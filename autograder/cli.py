@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from labkit import sandbox
+from labkit import i18n, sandbox
 
-from autograder.options import add_limit_args, add_seed_arg
+from autograder.options import add_kernels_arg, add_limit_args, add_seed_arg
 
 
 def _write(text: str, output: str | None) -> None:
@@ -41,6 +41,7 @@ def _options(args, public_only: bool = False):
         hidden_seed=args.hidden_seed,
         lab=args.lab,
         public_only=public_only,
+        kernels=args.kernels,
     )
 
 
@@ -77,6 +78,7 @@ def _add_grading_args(p: argparse.ArgumentParser) -> None:
         help="--isolation user: a folder the kernel must not read besides the grader's (repeatable)",
     )
     add_limit_args(p)
+    add_kernels_arg(p)
     add_seed_arg(p)
     p.add_argument(
         "--hidden-visibility",
@@ -159,13 +161,24 @@ def cmd_data_check(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from autograder.build import build, record_checks
+    from autograder.build import BuildError, build, record_checks, update_catalogs
+    from autograder.course import CourseSettingError
 
-    if args.checks:
-        for path in record_checks(args.labs or None):
-            print(f"recorded {path}")
-    for path in build(args.labs or None):
-        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    def shown(path: Path) -> Path:
+        return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+
+    try:
+        if getattr(args, "lab_catalogs", False):
+            for path in update_catalogs(args.labs or None):
+                print(f"updated {shown(path)}")
+        if args.checks:
+            for path in record_checks(args.labs or None):
+                print(f"recorded {path}")
+        for path in build(args.labs or None, languages=getattr(args, "language", None)):
+            print(f"wrote {shown(path)}")
+    except (BuildError, CourseSettingError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -211,6 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--checks",
         action="store_true",
         help="first re-record each lab's public_checks.json by running its reference notebook (minutes)",
+    )
+    p.add_argument(
+        "--lab-catalogs",
+        action="store_true",
+        help="first merge each lab's English texts into its translation catalogs (solutions/<lab>/locale/)",
+    )
+    p.add_argument(
+        "--language",
+        action="append",
+        choices=i18n.LANGUAGES,
+        help="build only this edition (repeatable; default: every edition)",
     )
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("demo", help="grade every lab's reference solution and print the grade table")

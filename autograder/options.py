@@ -14,6 +14,7 @@ from pathlib import Path
 from labkit.sandbox import Limits
 
 ISOLATIONS = ("sandbox", "user", "none")
+KERNELS = ("warm", "cold")  # warm: forked from a zygote that imported TensorFlow (grading/warm.py)
 
 
 @dataclass
@@ -28,10 +29,13 @@ class Options:
     # sandbox=False means "none" unless isolation == "user"; afterwards `sandbox` is True only for bwrap
     isolation: str = "sandbox"
     protect: tuple[Path, ...] = ()  # isolation "user": more folders the kernel must not read
+    kernels: str = "warm"  # "warm" (the fast path, sandbox only) | "cold" (a fresh kernel per notebook)
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATIONS:
             raise ValueError(f"Expected isolation sandbox, user or none. Received: {self.isolation!r}")
+        if self.kernels not in KERNELS:
+            raise ValueError(f"Expected kernels warm or cold. Received: {self.kernels!r}")
         if not self.sandbox and self.isolation == "sandbox":
             self.isolation = "none"
         self.sandbox = self.isolation == "sandbox"
@@ -44,6 +48,7 @@ class Options:
             "cell_seconds": self.limits.cell_seconds,
             "notebook_seconds": self.limits.notebook_seconds,
             "hidden_seed": self.hidden_seed,
+            "kernels": self.kernels,
         }
 
     @classmethod
@@ -52,7 +57,13 @@ class Options:
         merged = defaults | {k: v for k, v in settings.items() if k in defaults}
         limits = Limits(cell_seconds=merged["cell_seconds"], notebook_seconds=merged["notebook_seconds"])
         isolation = merged["isolation"] if merged["sandbox"] or merged["isolation"] != "sandbox" else "none"
-        return cls(limits=limits, hidden_seed=merged["hidden_seed"], isolation=isolation, **extra)
+        return cls(
+            limits=limits,
+            hidden_seed=merged["hidden_seed"],
+            isolation=isolation,
+            kernels=merged["kernels"],
+            **extra,
+        )
 
 
 def add_limit_args(p: argparse.ArgumentParser) -> None:
@@ -70,4 +81,14 @@ def add_seed_arg(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="seed of the hidden test inputs (default: a random one per run; the result keeps it)",
+    )
+
+
+def add_kernels_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--kernels",
+        choices=KERNELS,
+        default=Options.kernels,
+        help="warm (default): kernels forked from one sandbox's zygote that imported TensorFlow; "
+        "cold: a new sandbox and kernel per notebook (the slow path, for comparison)",
     )

@@ -10,10 +10,15 @@ as a diff, no outputs). Cells are marked with tags in their header::
 
 Every code cell but ``setup`` also gets the ``raises-exception`` tag (see ``RAISES``).
 
-``build_lab`` writes ``solutions/<lab>/<lab>.ipynb`` (nbgrader's source notebook) and then runs the
-real ``nbgrader generate_assignment`` to produce ``labs/<lab>/<lab>.ipynb``. Everything is
-deterministic (cell ids come from grade ids and positions), so a rebuild into a temporary
-directory must reproduce the committed files byte for byte — ``tests/test_build.py`` checks it.
+``build`` makes two editions of every lab from its one source, English and Korean
+(``editions.py``: the Korean one is the English notebook with its Markdown and comments translated
+from ``solutions/<lab>/locale/ko.po``), writes each instructor notebook and runs the real
+``nbgrader generate_assignment`` to produce each student notebook. The course language's edition
+(``course.toml``) is nbgrader's: ``solutions/<lab>/<lab>.ipynb`` and ``labs/<lab>/<lab>.ipynb``;
+the other goes to ``editions/<language>/solutions/<lab>/`` and ``editions/<language>/labs/<lab>/``
+(``autograder/course.py``). Everything is deterministic (cell ids come from grade ids and
+positions), so a rebuild into a temporary directory must reproduce the committed files byte for
+byte — ``tests/test_build.py`` checks it.
 """
 
 from __future__ import annotations
@@ -134,8 +139,9 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def generate_student(lab_id: str, course: Path, out_dir: Path) -> None:
-    """Run the real ``nbgrader generate_assignment`` on a copy of the course, collect the release."""
+def generate_student(lab_ids: list[str], course: Path, out_dirs: dict[str, Path]) -> None:
+    """Run the real ``nbgrader generate_assignment`` on a copy of the course (one run for all the
+    labs in it: nbgrader's start-up is most of its time), then collect each lab's release."""
     env = dict(os.environ)
     # nbgrader shells out to `alembic`: the venv's bin/ must be on PATH even when not activated.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
@@ -144,7 +150,7 @@ def generate_student(lab_id: str, course: Path, out_dir: Path) -> None:
         "-m",
         "nbgrader",
         "generate_assignment",
-        lab_id,
+        lab_ids[0] if len(lab_ids) == 1 else "*",
         "--force",
         "--CourseDirectory.root=" + str(course),
         "--CourseDirectory.db_url=sqlite:///" + str(course / "gradebook.db"),
@@ -152,27 +158,64 @@ def generate_student(lab_id: str, course: Path, out_dir: Path) -> None:
     ]
     proc = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise BuildError(f"nbgrader generate_assignment {lab_id} failed:\n{proc.stdout}\n{proc.stderr}")
-    release = course / "labs" / lab_id
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    shutil.copytree(release, out_dir)
+        raise BuildError(
+            f"nbgrader generate_assignment {' '.join(lab_ids)} failed:\n{proc.stdout}\n{proc.stderr}"
+        )
+    for lab_id in lab_ids:
+        release, out_dir = course / "labs" / lab_id, out_dirs[lab_id]
+        if not (release / f"{lab_id}.ipynb").is_file():
+            raise BuildError(f"nbgrader generate_assignment wrote no {release / lab_id}.ipynb")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        shutil.copytree(release, out_dir)
 
 
-def build(lab_ids: list[str] | None = None, root: Path = ROOT, out_root: Path | None = None) -> list[Path]:
-    """Build the given labs (default: all) into ``out_root`` (default: the project itself)."""
+def _remove_lab(base: Path, lab_id: str) -> None:
+    """Drop a stale copy of a lab from ``base`` (an edition folder), and the folders left empty."""
+    for kind in ("solutions", "labs"):
+        folder = base / kind / lab_id
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        for empty in (base / kind, base):
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
+
+
+def build(
+    lab_ids: list[str] | None = None,
+    root: Path = ROOT,
+    out_root: Path | None = None,
+    languages: list[str] | None = None,
+) -> list[Path]:
+    """Build the given labs (default: all) in the given editions (default: all) into ``out_root``
+    (default: the project itself). The course language's edition (``course.toml``) goes to
+    ``solutions/`` and ``labs/``, nbgrader's folders; the other to ``editions/<language>/``."""
+    from autograder.build import editions
+    from autograder.course import EDITIONS, LANGUAGES, course_language, edition_root
+
     out_root = out_root or root
-    lab_ids = lab_ids or list(all_labs())
+    course_lang = course_language(root)
+    lab_ids = [get_lab(lab_id).lab_id for lab_id in (lab_ids or list(all_labs()))]
+    for language in languages or ():
+        if language not in LANGUAGES:
+            raise BuildError(f"Expected a language out of {', '.join(LANGUAGES)}. Received: {language!r}")
+    languages = [lang for lang in LANGUAGES if lang in (languages or LANGUAGES)]
     written = []
     with tempfile.TemporaryDirectory(prefix="course-") as tmp:
-        course = Path(tmp)
-        shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+        # one temporary nbgrader course per edition: two editions of a lab in one source folder
+        # would be two notebooks of one assignment
+        courses = {lang: Path(tmp) / lang for lang in languages}
+        for course in courses.values():
+            course.mkdir()
+            shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+        # every edition of every lab first: a missing translation stops the build before it writes
+        made = {}
         for lab_id in lab_ids:
-            lab_id = get_lab(lab_id).lab_id
-            nb = instructor_notebook(lab_id, root)
-            src_nb = out_root / "solutions" / lab_id / f"{lab_id}.ipynb"
-            write_notebook(nb, src_nb)
-            write_notebook(nb, course / "solutions" / lab_id / f"{lab_id}.ipynb")
+            english = instructor_notebook(lab_id, root)
+            for language in languages:
+                made[lab_id, language] = editions.edition(english, lab_id, language, root)
+        releases: dict[str, dict[str, Path]] = {lang: {} for lang in languages}
+        for lab_id in lab_ids:
             checks = root / "solutions" / lab_id / CHECKS
             if not checks.is_file():
                 raise BuildError(
@@ -180,20 +223,43 @@ def build(lab_ids: list[str] | None = None, root: Path = ROOT, out_root: Path | 
                     "(record them: `python -m autograder build --checks`)"
                 )
             if out_root != root:
+                (out_root / "solutions" / lab_id).mkdir(parents=True, exist_ok=True)
                 shutil.copy(checks, out_root / "solutions" / lab_id / CHECKS)
-            shutil.copy(checks, course / "solutions" / lab_id / CHECKS)  # released with the notebook
-            generate_student(lab_id, course, out_root / "labs" / lab_id)
-            written += [src_nb, out_root / "labs" / lab_id / f"{lab_id}.ipynb"]
+            _remove_lab(out_root / EDITIONS / course_lang, lab_id)  # left from another course language
+            for language in languages:
+                nb = made[lab_id, language]
+                base = edition_root(language, out_root, course_lang)
+                src_nb = base / "solutions" / lab_id / f"{lab_id}.ipynb"
+                write_notebook(nb, src_nb)
+                write_notebook(nb, courses[language] / "solutions" / lab_id / f"{lab_id}.ipynb")
+                shutil.copy(checks, courses[language] / "solutions" / lab_id / CHECKS)  # released with it
+                releases[language][lab_id] = base / "labs" / lab_id
+                written += [src_nb, base / "labs" / lab_id / f"{lab_id}.ipynb"]
+        for language in languages:
+            generate_student(lab_ids, courses[language], releases[language])
+    if (out_root / EDITIONS).is_dir() and not any((out_root / EDITIONS).iterdir()):
+        (out_root / EDITIONS).rmdir()
     return written
+
+
+def update_catalogs(lab_ids: list[str] | None = None, root: Path = ROOT) -> list[Path]:
+    """Merge every lab's English messages into its translation catalogs (``--lab-catalogs``)."""
+    from autograder.build.editions import update_lab_catalogs
+
+    return update_lab_catalogs(lab_ids, root)
 
 
 def record_checks(lab_ids: list[str] | None = None, root: Path = ROOT) -> list[Path]:
     """Re-record ``solutions/<lab>/public_checks.json``: run each instructor notebook (freshly
     built from its source), then grade its answers while recording the public comparisons."""
+    from autograder.build.editions import edition
     from autograder.build.public_checks import build_checks
+    from autograder.course import course_language
 
     lab_ids = [get_lab(lab).lab_id for lab in (lab_ids or list(all_labs()))]
+    language = course_language(root)  # nbgrader's source notebook is the course language's edition
     for lab_id in lab_ids:
-        write_notebook(instructor_notebook(lab_id, root), root / "solutions" / lab_id / f"{lab_id}.ipynb")
+        nb = edition(instructor_notebook(lab_id, root), lab_id, language, root)
+        write_notebook(nb, root / "solutions" / lab_id / f"{lab_id}.ipynb")
     with tempfile.TemporaryDirectory(prefix="checks-") as tmp:
         return build_checks(lab_ids, root / "solutions", Path(tmp))

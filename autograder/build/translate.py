@@ -26,6 +26,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -144,11 +145,35 @@ def read_catalog(path: Path) -> Catalog:
         return read_po(handle)
 
 
+# The header of every lab catalog: true and the same on every machine and day (no "FIRST AUTHOR",
+# no clock, no Babel version), so that re-merging an unchanged source changes no byte.
+PROJECT = "keras-labs-autograder"
+CATALOG_DATE = datetime(2026, 12, 3, 8, 19, tzinfo=timezone.utc)  # when the lab catalogs began
+LANGUAGE_TEAMS = {"ko": "Korean"}
+_GENERATED_BY = re.compile(rb'"Generated-By: [^"\\]*\\n"')
+
+
+def _header(catalog: Catalog, lab_id: str, language: str) -> None:
+    name = LANGUAGE_TEAMS.get(language, language)
+    catalog.project, catalog.version = PROJECT, lab_id
+    catalog.header_comment = (
+        f"# {name} translation of the texts of {lab_id}, a lab of {PROJECT}:\n"
+        f"# its Markdown cells and code comments (solutions/{lab_id}/{lab_id}.py).\n"
+        "# This file is distributed under the same license as the project (MIT)."
+    )
+    catalog.msgid_bugs_address = "the course's issue tracker"
+    catalog.last_translator = f"{PROJECT} translators (see the git history)"
+    catalog.language_team = name
+    catalog.creation_date = catalog.revision_date = CATALOG_DATE
+
+
 def write_catalog(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     write_po(buf, catalog, width=0, omit_header=False, sort_output=False, include_previous=False)
-    path.write_bytes(buf.getvalue())
+    stamp = b'"Generated-By: autograder.build.translate\\n"'
+    data = _GENERATED_BY.sub(lambda _: stamp, buf.getvalue(), count=1)
+    path.write_bytes(data)
 
 
 def template(nb: nbformat.NotebookNode, lab_id: str) -> Catalog:
@@ -171,7 +196,7 @@ def update_catalog(nb: nbformat.NotebookNode, lab_id: str, path: Path, language:
         catalog = Catalog(locale=language, project=lab_id, fuzzy=False)
     catalog.update(pot, no_fuzzy_matching=True, update_creation_date=False)
     catalog.obsolete.clear()  # a removed English text leaves nothing stale behind
-    catalog.revision_date = catalog.creation_date
+    _header(catalog, lab_id, language)
     write_catalog(catalog, path)
     return catalog
 

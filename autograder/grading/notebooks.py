@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import EDITIONS, notebook_language
 from autograder.labs import all_labs, get_lab
 from autograder.paths import PROJECT_ROOT
 from autograder.spec import LabSpec
@@ -105,13 +106,33 @@ def identify_lab(nb: nbformat.NotebookNode, path: Path) -> str | None:
     return None
 
 
-def source_notebook(lab_id: str, root: Path = PROJECT_ROOT) -> nbformat.NotebookNode:
-    path = root / "solutions" / lab_id / f"{lab_id}.ipynb"
+def _edition_folder(lab_id: str, root: Path, language: str | None) -> Path:
+    """Where the ``language`` edition of a lab lives: the course's own folders when it is the
+    course language's (or no language is asked for), else ``editions/<language>/``. Told by the
+    notebooks' metadata, so a course copy without ``course.toml`` (a Gradescope bundle) works."""
+    course_nb = root / "solutions" / lab_id / f"{lab_id}.ipynb"
+    if language is None:
+        return root
+    other = root / EDITIONS / language
+    if (other / "solutions" / lab_id / f"{lab_id}.ipynb").is_file():
+        if not course_nb.is_file() or notebook_language(nbformat.read(course_nb, as_version=4)) != language:
+            return other
+    return root
+
+
+def source_notebook(
+    lab_id: str, root: Path = PROJECT_ROOT, language: str | None = None
+) -> nbformat.NotebookNode:
+    """The instructor notebook of a lab: the edition in ``language`` where one exists, else the
+    course's (nbgrader's source, ``solutions/<lab>/<lab>.ipynb``)."""
+    path = _edition_folder(lab_id, Path(root), language) / "solutions" / lab_id / f"{lab_id}.ipynb"
     return nbformat.read(path, as_version=4)
 
 
-def release_notebook(lab_id: str, root: Path = PROJECT_ROOT) -> nbformat.NotebookNode:
-    path = root / "labs" / lab_id / f"{lab_id}.ipynb"
+def release_notebook(
+    lab_id: str, root: Path = PROJECT_ROOT, language: str | None = None
+) -> nbformat.NotebookNode:
+    path = _edition_folder(lab_id, Path(root), language) / "labs" / lab_id / f"{lab_id}.ipynb"
     return nbformat.read(path, as_version=4)
 
 
@@ -120,10 +141,22 @@ def _norm(source: str) -> str:
 
 
 def restore(student: nbformat.NotebookNode, spec: LabSpec, root: Path = PROJECT_ROOT):
-    """Return ``(notebook_to_execute, notes)``."""
-    source = source_notebook(spec.lab_id, root)
-    release = {(_grade_id(c) or c.get("id")): c for c in release_notebook(spec.lab_id, root).cells}
+    """Return ``(notebook_to_execute, notes)``.
+
+    Locked and test cells come from the instructor notebook of the submission's edition (its
+    metadata ``autograder.language``; the course's when it names none): a Korean submission keeps
+    its Korean text, and the code restored is the same in every edition but the ``Lab(...)`` line.
+    """
+    language = notebook_language(student)
+    source = source_notebook(spec.lab_id, root, language)
+    release_nb = release_notebook(spec.lab_id, root, language)
+    release = {(_grade_id(c) or c.get("id")): c for c in release_nb.cells}
     notes: list[str] = []
+    if language and notebook_language(source) not in (language, None):
+        notes.append(
+            f"no {language} edition of {spec.lab_id} here: locked cells were restored from the "
+            f"{notebook_language(source)} edition"
+        )
     src_by_key = {}
     for cell in source.cells:
         src_by_key[_grade_id(cell) or cell.get("id")] = cell

@@ -55,6 +55,7 @@ from labkit import sandbox as sb
 from labkit.mnist import DatasetError, find_mnist
 
 from autograder.grading import notebooks, processes, user_isolation
+from autograder.grading.warm import WarmSandbox
 from autograder.grading.workdir import stage
 from autograder.labs import get_lab
 from autograder.options import Options
@@ -79,6 +80,7 @@ class Job:
     run_report: dict = field(default_factory=dict)
     answers: Path | None = None
     done: bool = False
+    warm: WarmSandbox | None = None  # the run's (or batch worker's) sandbox of forked kernels
 
     def verdict(self, message: str) -> None:
         self.result.errors.append(message)
@@ -143,6 +145,15 @@ def _mnist_path(options: Options) -> Path | None:
 
 def step_execute(job: Job) -> None:
     opts, limits = job.options, job.options.limits
+    if opts.sandbox and job.warm is not None:
+        if job.warm.usable():
+            started = time.monotonic()
+            record, stopped, tail = job.warm.execute(job.spec.notebook, job.workdir)
+            job.result.execution_time = round(time.monotonic() - started, 3)
+            job.result.isolation = job.warm.describe()
+            _take_record(job, record, stopped, tail)
+            return
+        job.result.notes.append(f"warm kernels are not available here ({job.warm.unavailable}): cold kernel")
     env: dict[str, str] = {}
     report_file = tempfile.TemporaryFile(dir=job.scratch)
     runner = [sys.executable, "-m", "labkit.runner", job.spec.notebook, ".executed.ipynb"]
@@ -193,17 +204,23 @@ def step_execute(job: Job) -> None:
         if opts.isolation == "user":
             session.close()  # every process of the run's uid killed, then the modes restored
     job.result.execution_time = round(time.monotonic() - started, 3)
-    if stopped:
-        job.result.errors.append(stopped)
     report_file.seek(0)
     raw = report_file.read(4 << 20)
     try:
-        job.run_report = json.loads(raw) if raw else {}
+        record = json.loads(raw) if raw else {}
     except json.JSONDecodeError:
-        job.run_report = {}
+        record = {}
+    log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
+    _take_record(job, record, stopped, log.read().decode(errors="replace"))
+
+
+def _take_record(job: Job, record: dict, stopped: str | None, stderr_tail: str) -> None:
+    """The runner's per-cell record (and why the grader stopped it) into the lab's result."""
+    job.run_report = record
+    if stopped:
+        job.result.errors.append(stopped)
     if not job.run_report and not stopped:
-        log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
-        tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+        tail = stderr_tail.strip().splitlines()[-3:]
         job.result.errors.append("the notebook could not be executed: " + (" | ".join(tail) or "no report"))
     if job.run_report.get("fatal"):
         job.result.errors.append(f"the notebook could not be executed: {job.run_report['fatal']}")
@@ -350,8 +367,13 @@ def find_notebooks(path: Path) -> list[Path]:
     return found
 
 
-def grade_path(path: str | os.PathLike, options: Options | None = None) -> SubmissionResult:
-    """Grade one notebook, or every lab notebook in a directory (one student's submission)."""
+def grade_path(
+    path: str | os.PathLike, options: Options | None = None, warm: WarmSandbox | None = None
+) -> SubmissionResult:
+    """Grade one notebook, or every lab notebook in a directory (one student's submission).
+
+    ``warm``: a sandbox of forked kernels to reuse (a batch worker keeps one for all its
+    submissions); by default one is started for this submission and closed at its end."""
     options = options or Options()
     if options.hidden_seed is None:
         options = replace(options, hidden_seed=new_hidden_seed())
@@ -384,9 +406,18 @@ def grade_path(path: str | os.PathLike, options: Options | None = None) -> Submi
             job.scratch.mkdir()
             os.chmod(job.scratch, 0o711)
             jobs.append(job)
+        own_warm = warm is None and options.sandbox and options.kernels == "warm"
+        if own_warm:
+            warm = WarmSandbox(options.limits, _mnist_path(options))
+        for job in jobs:
+            job.warm = warm if options.kernels == "warm" else None
         run = Run(jobs, options, scratch)
-        for step in STEPS:
-            step(run)
+        try:
+            for step in STEPS:
+                step(run)
+        finally:
+            if own_warm:
+                warm.close()
         submission.labs.extend(job.result for job in jobs)
     submission.labs.sort(key=lambda r: r.lab)
     return submission

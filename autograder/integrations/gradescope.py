@@ -6,8 +6,9 @@ The zip holds ``setup.sh``, ``run_autograder`` and ``README.md`` at its root (Gr
 layout) and the project files the grader reads: the ``autograder`` package, ``pyproject.toml``,
 ``nbgrader_config.py``, ``datasets/manifest.json``, and the lab's instructor and student notebooks
 (``solutions/<lab>/<lab>.ipynb`` for the restore step, ``labs/<lab>/<lab>.ipynb`` to spot edited
-locked cells). No percent-script solution sources, no other lab's notebooks. The instructor
-notebook holds the solutions and hidden tests: the zip is for Gradescope, never for students.
+locked cells, and the same two of every other edition, ``editions/<language>/…``, with
+``course.toml``). No percent-script solution sources, no other lab's notebooks. The instructor
+notebooks hold the solutions and hidden tests: the zip is for Gradescope, never for students.
 
 ``run_autograder`` calls ``python -m autograder gradescope-run --lab ID --root /autograder``, i.e.
 ``run`` below: pick the submitted notebook, grade it with the very ``grade`` command of the CLI
@@ -67,6 +68,13 @@ def bundle_members(lab_id: str, root: Path = PROJECT_ROOT, mnist: Path | None = 
         f"labs/{lab_id}/{lab_id}.ipynb",
         "kit/pyproject.toml",
     ]
+    # the lab's other editions (a Korean submission is restored from the Korean notebooks)
+    files += sorted(
+        path.relative_to(root).as_posix()
+        for kind in ("solutions", "labs")
+        for path in (root / "editions").glob(f"*/{kind}/{lab_id}/{lab_id}.ipynb")
+    )
+    files += ["course.toml"] if (root / "course.toml").is_file() else []
     # every lab's grading code (a lab may import another's: lab 22 uses lab 21's), never sources
     files += [path.relative_to(root).as_posix() for path in grading_sources(root / "solutions")]
     for path in sorted([*(root / "autograder").rglob("*"), *(root / "kit" / "labkit").rglob("*")]):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit import compare
+from labkit.i18n import _, from_data, localize
 from labkit.verdict import Verdict
 
 FILENAME = "public_checks.json"
@@ -61,8 +62,10 @@ def find(lab_id: str, where: str | os.PathLike | None = None) -> Path:
         if (place / FILENAME).is_file():
             return place / FILENAME
     raise ChecksMissing(
-        f"Expected {FILENAME} for {lab_id} next to the notebook. Received: none in "
-        f"{', '.join(str(p) for p in places)}. Download it with the lab (it is in labs/{lab_id}/)."
+        _(
+            "Expected {file} for {lab} next to the notebook. Received: none in {places}. "
+            "Download it with the lab (it is in labs/{lab}/)."
+        ).format(file=FILENAME, lab=lab_id, places=", ".join(str(p) for p in places))
     )
 
 
@@ -71,7 +74,9 @@ def load(lab_id: str, where: str | os.PathLike | None = None) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("lab") != lab_id:
         raise ChecksMissing(
-            f"Expected the public checks of {lab_id} in {path}. Received: those of {data.get('lab')!r}"
+            _("Expected the public checks of {lab} in {path}. Received: those of {other}").format(
+                lab=lab_id, path=path, other=repr(data.get("lab"))
+            )
         )
     return data
 
@@ -87,23 +92,42 @@ def _received(call: dict, answers: dict[str, dict]):
     return value
 
 
+def _arguments(call: dict) -> dict:
+    """A recorded comparison's arguments; a label recorded with its message id (``"messages"``:
+    text made from a template, such as ``grad_f{where}``) becomes that ``Text`` again, so the
+    kit can say it in the student's language."""
+    args = {k: decode(v) for k, v in call.items() if k not in ("kind", "source", "messages")}
+    texts = call.get("messages") or {}
+    for key in ("what", "hint"):
+        if key in texts:
+            args[key] = from_data(texts[key])
+    if texts.get("others") and args.get("others"):
+        named = texts["others"]
+        args["others"] = {from_data(named[k]) if k in named else k: v for k, v in args["others"].items()}
+    return args
+
+
 def replay(entry: dict, answers: dict[str, dict]) -> Verdict:
     """The grader's verdict on ``answers`` (``{answer name: {key: array}}``), from the recorded calls."""
     for name_key in entry.get("shapes", {}):
         name, key = name_key.split(".", 1)
         if name not in answers:
             return compare.fail(
-                f"not attempted: no answer `{name}` was recorded (did its cell run without error?)"
+                _("not attempted: no answer `{name}` was recorded (did its cell run without error?)").format(
+                    name=name
+                )
             )
         if key not in answers[name]:
             return compare.fail(
-                f"Expected `{key}` in answer `{name}`. Received: keys {sorted(answers[name])}"
+                _("Expected `{key}` in answer `{name}`. Received: keys {keys}").format(
+                    key=key, name=name, keys=sorted(answers[name])
+                )
             )
     if entry["mode"] == "reference":
         verdicts = []
         for name_key, expected in entry["expected"].items():
             name, key = name_key.split(".", 1)
-            what = f"`{key}` of answer `{name}`"
+            what = _("`{key}` of answer `{name}`").format(key=key, name=name)
             verdicts.append(
                 compare.close(
                     answers[name][key], decode(expected), what, rtol=entry["rtol"], atol=entry["atol"]
@@ -112,7 +136,7 @@ def replay(entry: dict, answers: dict[str, dict]) -> Verdict:
         return compare.all_of(*verdicts)
     verdicts = []
     for call in entry["calls"]:
-        args = {k: decode(v) for k, v in call.items() if k not in ("kind", "source")}
+        args = _arguments(call)
         received = _received(call, answers)
         if call["kind"] == "close":
             verdicts.append(compare.close(received, **args))
@@ -127,7 +151,11 @@ def replay(entry: dict, answers: dict[str, dict]) -> Verdict:
                 number = None
             if number is None:
                 verdicts.append(
-                    compare.fail(f"Expected {args['what']} as one number. Received: {np.shape(received)}")
+                    compare.fail(
+                        _("Expected {what} as one number. Received: {shape}").format(
+                            what=localize(args["what"]), shape=np.shape(received)
+                        )
+                    )
                 )
             else:
                 verdicts.append(getattr(compare, call["kind"])(number, **args))
@@ -138,6 +166,8 @@ def replay(entry: dict, answers: dict[str, dict]) -> Verdict:
             got = list(np.shape(answers[name][key]))
             if got != shape:
                 return compare.fail(
-                    f"Expected `{key}` of `{name}` with shape {tuple(shape)}. Received: shape {tuple(got)}"
+                    _(
+                        "Expected `{key}` of `{name}` with shape {expected}. Received: shape {received}"
+                    ).format(key=key, name=name, expected=tuple(shape), received=tuple(got))
                 )
     return verdict

@@ -9,10 +9,11 @@ language (and the fallback for anything untranslated):
 
 The language is chosen, in this order, by
 
-1. an explicit argument (``Lab(..., language="ko")``, the grader's ``--language``),
+1. an explicit argument (the grader's ``--language``),
 2. the environment variable ``LABKIT_LANGUAGE`` (an instructor's override),
 3. the notebook's edition (the build writes ``language="ko"`` into the Korean edition's
-   ``Lab(...)`` call and ``"autograder": {"language": "ko"}`` into its metadata),
+   ``Lab(...)`` call — ``Lab`` passes it on as the edition — and ``"autograder": {"language":
+   "ko"}`` into its metadata, which the grader reads),
 4. English.
 
 Never the machine's locale: a Korean notebook graded on an English server gets Korean feedback.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -69,8 +71,11 @@ class Messages:
     def __init__(self, domain: str, localedir: Path = LOCALEDIR) -> None:
         self.domain, self.localedir = domain, str(localedir)
         self.language = DEFAULT  # the current language of this process (set by Lab / the grader)
+        DOMAINS[domain] = self
 
     def __call__(self, message: str, language: str | None = None) -> str:
+        if not message:  # gettext("") is the catalog's header, never a translation
+            return message
         return translation(self.domain, self.localedir, language or self.language).gettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int, language: str | None = None) -> str:
@@ -78,8 +83,115 @@ class Messages:
             singular, plural, n
         )
 
+    def lazy(self, message: str) -> Text:
+        """``N_("…")``: mark a message and keep it as English ``Text`` until it is shown."""
+        return Text(message, domain=self.domain)
+
+    def lazy_ngettext(self, singular: str, plural: str, n: int) -> Text:
+        """The plural form of ``lazy``: ``{n}`` is filled in, and chooses the form, when shown."""
+        return Text(singular, {"n": n}, self.domain, plural=plural)
+
+    @contextmanager
+    def using(self, language: str | None):
+        """Speak ``language`` (already resolved) inside the ``with`` block, then the previous one."""
+        previous, self.language = self.language, language or self.language
+        try:
+            yield self.language
+        finally:
+            self.language = previous
+
+
+DOMAINS: dict[str, Messages] = {}
+
+
+class Text(str):
+    """A message that is its English text (so ``str`` code, f-strings and JSON see English) and
+    remembers its message id and arguments, so that ``localize`` can say it in another language.
+
+    ``N_("Expected {what} ≈ {value}").format(what=N_("the cost"), value="0.69")`` is the English
+    text now; ``localize(text, "ko")`` translates the message id, localizes every ``Text``
+    argument the same way, then fills the placeholders (a translation may reorder them). Use
+    named placeholders only.
+    """
+
+    def __new__(cls, msgid: str, args: dict | None = None, domain: str = "labkit", plural: str | None = None):
+        args = dict(args or {})
+        source = plural if plural is not None and args.get("n") != 1 else msgid
+        self = super().__new__(cls, source.format_map(args) if args else source)
+        self.msgid, self.args, self.domain, self.plural = msgid, args, domain, plural
+        return self
+
+    def format(self, *positional, **args) -> Text:  # noqa: A003 - str.format, lazily
+        if positional:
+            raise TypeError(f"Expected named placeholders in {self.msgid!r}. Received: positional arguments")
+        return Text(self.msgid, {**self.args, **args}, self.domain, self.plural)
+
+    def __getnewargs__(self):  # pickling (a verdict crossing a process boundary)
+        return self.msgid, self.args, self.domain, self.plural
+
+    def __reduce__(self):
+        return Text, self.__getnewargs__()
+
+
+def localize(value, language: str | None = None, messages: Messages | None = None):
+    """``value`` in ``language`` (default: the current one of its catalog).
+
+    A ``Text`` is translated in its own catalog, its ``Text`` arguments too. A plain non-empty
+    string is looked up as a message id in ``messages`` (default: the kit's catalog) — that is
+    how English text recorded in ``public_checks.json`` finds its translation; a string that is
+    no message id (code, numbers, a translation already) comes back unchanged. Anything else is
+    returned as it is.
+    """
+    if isinstance(value, Text):
+        catalog = DOMAINS.get(value.domain) or _
+        if value.plural is not None:
+            template = catalog.ngettext(value.msgid, value.plural, int(value.args.get("n", 0)), language)
+        else:
+            template = catalog(value.msgid, language)
+        if not value.args:
+            return template
+        args = {k: localize(v, language) if isinstance(v, Text) else v for k, v in value.args.items()}
+        return template.format_map(args)
+    if isinstance(value, str) and value:
+        return (messages or _)(value, language)
+    return value
+
+
+def to_data(text: str):
+    """JSON for a ``Text`` with arguments (``{"msgid": …, "args": {…}}``, nested for ``Text``
+    arguments); a plain string, or a ``Text`` that is its own message id, as the string itself."""
+    if not isinstance(text, Text) or (not text.args and text.plural is None):
+        return str(text)
+    return _data(text)
+
+
+def _data(text: Text) -> dict:
+    out: dict = {"msgid": text.msgid}
+    if text.plural is not None:
+        out["plural"] = text.plural
+    if text.args:
+        out["args"] = {
+            key: _data(value)
+            if isinstance(value, Text)
+            else value.item()
+            if hasattr(value, "item") and not isinstance(value, str)  # a NumPy scalar
+            else value
+            for key, value in text.args.items()
+        }
+    return out
+
+
+def from_data(data, domain: str = "labkit"):
+    """The inverse of ``to_data``: the ``Text`` (or the plain string) it describes."""
+    if not isinstance(data, dict) or "msgid" not in data:
+        return data
+    args = {k: from_data(v, domain) for k, v in (data.get("args") or {}).items()}
+    return Text(data["msgid"], args, domain, data.get("plural"))
+
 
 _ = Messages("labkit")  # the kit's own messages
+N_ = _.lazy  # a lab's labels and hints (they reach the kit in public_checks.json: this catalog)
+lazy_ngettext = _.lazy_ngettext
 
 
 def set_language(language: str | None = None, edition: str | None = None) -> str:

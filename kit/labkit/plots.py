@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from labkit import fonts
 from labkit.mnist import CLASSES, N_TRAIN, outputs
 
 METRICS_ENV = "MNIST_LABS_METRICS"  # benchmarks: a file that collects training reports (JSON lines)
@@ -87,6 +88,8 @@ def plot_history(history, title: str = ""):
     """Training and validation curves: loss and accuracy per epoch."""
     import matplotlib.pyplot as plt
 
+    fonts.prepare()  # a Korean edition: a font with Hangul (labkit.fonts)
+
     hist = history.history
     epochs = np.arange(1, len(hist["loss"]) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
@@ -107,6 +110,8 @@ def plot_history(history, title: str = ""):
 def plot_misclassified(model, x: np.ndarray, y: np.ndarray, n: int = 24, cols: int = 8):
     """A grid of test digits the model gets wrong: 'label→prediction' above each."""
     import matplotlib.pyplot as plt
+
+    fonts.prepare()
 
     pred = np.argmax(outputs(model, x), axis=1)
     wrong = np.flatnonzero(pred != y)[:n]
@@ -132,6 +137,8 @@ def plot_confusion_matrix(model, x: np.ndarray, y: np.ndarray):
     """The confusion matrix (혼동 행렬) with counts; the diagonal holds the correct answers."""
     import matplotlib.pyplot as plt
 
+    fonts.prepare()
+
     cm = confusion_matrix(model, x, y)
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
     ax.imshow(np.log1p(cm), cmap="Blues")
@@ -153,6 +160,8 @@ def plot_confusion_matrix(model, x: np.ndarray, y: np.ndarray):
 def plot_init_statistics(stats: dict[str, dict[str, np.ndarray]]):
     """Activation std and gradient norm per layer, one line per initialization (log scale)."""
     import matplotlib.pyplot as plt
+
+    fonts.prepare()
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for label, values in stats.items():

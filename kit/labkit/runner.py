@@ -42,6 +42,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from labkit.kernels import Zygote, ZygoteUnavailable, use_zygote
 from labkit.sandbox import Limits
 
 GRACE_SECONDS = 10.0  # after an interrupt, how long the kernel has to become responsive again
@@ -110,9 +111,12 @@ def sweep(keep: set[int]) -> int:
 class Run:
     """One notebook's execution: the client, the record, the answer snapshots."""
 
-    def __init__(self, nb, cell_seconds: float, output_bytes: int, artifact_bytes: int, report_fd, do_sweep):
+    def __init__(
+        self, nb, cell_seconds: float, output_bytes: int, artifact_bytes: int, report_fd, do_sweep, zygote=None
+    ):
         self.nb, self.cell_seconds, self.artifact_bytes = nb, cell_seconds, artifact_bytes
-        self.report_fd, self.do_sweep = report_fd, do_sweep
+        self.report_fd, self.do_sweep, self.zygote = report_fd, do_sweep, zygote
+        self.keep = {zygote.pid} if zygote else set()  # never swept: the zygote serves the next notebook
         self.client = CappedClient(
             nb,
             timeout=cell_seconds,
@@ -140,12 +144,16 @@ class Run:
         os.pwrite(self.report_fd, data, 0)
 
     # -- kernel --------------------------------------------------------------------------------
-    def kernel_pid(self) -> int | None:
+    def kernel_pids(self) -> set[int]:
+        """The kernel's processes a sweep must spare (a forked kernel: its init and maker too)."""
         provisioner = getattr(self.client.km, "provisioner", None)
-        return getattr(provisioner, "pid", None)
+        pids = provisioner.pids() if hasattr(provisioner, "pids") else {getattr(provisioner, "pid", None)}
+        return {p for p in pids if p} | self.keep
 
     def start_kernel(self) -> None:
         self.client.km = self.client.create_kernel_manager()
+        if self.zygote is not None:
+            use_zygote(self.client.km, self.zygote)
         self.client.start_new_kernel()
         self.client.start_new_kernel_client()
 
@@ -158,7 +166,7 @@ class Run:
 
     def fresh_kernel(self) -> int:
         self.stop_kernel()
-        killed = sweep(set()) if self.do_sweep else 0
+        killed = sweep(self.keep) if self.do_sweep else 0
         self.start_kernel()
         return killed
 
@@ -259,7 +267,7 @@ class Run:
             record.update(status="error", ename=err[0], evalue=err[1])
         if question:
             self.after_test(question, before)
-        if self.do_sweep and (killed := sweep({self.kernel_pid() or -1})):
+        if self.do_sweep and (killed := sweep(self.kernel_pids())):
             record["stray_processes"] = record.get("stray_processes", 0) + killed
         if not record.get("stray_processes"):
             record.pop("stray_processes", None)
@@ -276,30 +284,18 @@ class Run:
         finally:
             self.stop_kernel()
             if self.do_sweep:
-                sweep(set())
+                sweep(self.keep)
         self.report.pop("running", None)
         self.rebuild_answers()
         self.write_report()
         return self.report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("notebook")
-    parser.add_argument("output")
-    parser.add_argument("--cell-seconds", type=float, default=Limits.cell_seconds)
-    parser.add_argument("--output-bytes", type=int, default=Limits.output_bytes)
-    parser.add_argument("--artifact-bytes", type=int, default=Limits.artifact_bytes)
-    parser.add_argument("--report-fd", type=int, default=None)
-    parser.add_argument("--sweep", action="store_true", help="kill leftover processes (sandbox only)")
-    args = parser.parse_args(argv)
-    _non_dumpable()
-    # --sweep kills every process of this uid: refuse it outside a fresh PID namespace.
-    do_sweep = args.sweep and os.getpid() < 16 and os.getuid() != 0
+def _execute(args, do_sweep: bool, zygote=None) -> dict:
     run = None
     try:
         nb = nbformat.read(args.notebook, as_version=4)
-        run = Run(nb, args.cell_seconds, args.output_bytes, args.artifact_bytes, args.report_fd, do_sweep)
+        run = Run(nb, args.cell_seconds, args.output_bytes, args.artifact_bytes, args.report_fd, do_sweep, zygote)
         report = run.run()
         nbformat.write(nb, args.output)
     except Exception as exc:  # noqa: BLE001 - the report says why
@@ -311,6 +307,48 @@ def main(argv: list[str] | None = None) -> int:
         os.pwrite(args.report_fd, data, 0)
     else:
         sys.stdout.write(json.dumps(report) + "\n")
+    return report
+
+
+def serve(args, do_sweep: bool) -> int:
+    """``--serve``: one sandbox, many notebooks. Start the zygote, say ``{"ready": …}`` on stdout,
+    then for every job line on stdin (``{"notebook": …, "output": …}``, run in the current work
+    directory, whose files the grader swapped in) execute it and answer ``{"done": …}``."""
+    try:
+        zygote = Zygote(args.tmp_bytes)
+    except ZygoteUnavailable as exc:
+        print(json.dumps({"ready": False, "error": str(exc)}), flush=True)
+        return 0
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        args.notebook, args.output = job["notebook"], job["output"]
+        report = _execute(args, do_sweep, zygote)
+        print(json.dumps({"done": args.notebook, "fatal": report.get("fatal")}), flush=True)
+    zygote.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("notebook", nargs="?")
+    parser.add_argument("output", nargs="?")
+    parser.add_argument("--cell-seconds", type=float, default=Limits.cell_seconds)
+    parser.add_argument("--output-bytes", type=int, default=Limits.output_bytes)
+    parser.add_argument("--artifact-bytes", type=int, default=Limits.artifact_bytes)
+    parser.add_argument("--tmp-bytes", type=int, default=Limits.tmp_bytes)
+    parser.add_argument("--report-fd", type=int, default=None)
+    parser.add_argument("--sweep", action="store_true", help="kill leftover processes (sandbox only)")
+    parser.add_argument("--serve", action="store_true", help="warm kernels for many notebooks (sandbox only)")
+    args = parser.parse_args(argv)
+    _non_dumpable()
+    # --sweep kills every process of this uid: refuse it outside a fresh PID namespace.
+    do_sweep = args.sweep and os.getpid() < 16 and os.getuid() != 0
+    if args.serve:
+        return serve(args, do_sweep)
+    if not args.notebook or not args.output:
+        parser.error("the notebook and output paths are required (or --serve)")
+    _execute(args, do_sweep)
     return 0
 
 

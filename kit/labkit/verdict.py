@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from labkit.i18n import N_
+
 
 @dataclass(frozen=True)
 class Verdict:
-    """The judgement of one question: ``score`` in ``[0, points]`` and a message for the student."""
+    """The judgement of one question: ``score`` in ``[0, points]`` and a message for the student
+    (a ``labkit.i18n.Text`` until the grader localizes it, or text already in the student's language)."""
 
     passed: bool
     message: str
@@ -25,7 +28,7 @@ class Verdict:
         return 1.0 if self.passed else 0.0
 
 
-def ok(message: str = "correct") -> Verdict:
+def ok(message: str = N_("correct")) -> Verdict:
     return Verdict(True, message)
 
 
