@@ -16,7 +16,7 @@ from pathlib import Path
 
 from labkit import i18n, sandbox
 
-from autograder.options import add_kernels_arg, add_limit_args, add_seed_arg
+from autograder.options import add_kernels_arg, add_language_arg, add_limit_args, add_seed_arg
 
 
 def _write(text: str, output: str | None) -> None:
@@ -42,6 +42,7 @@ def _options(args, public_only: bool = False):
         lab=args.lab,
         public_only=public_only,
         kernels=args.kernels,
+        language=args.language,
     )
 
 
@@ -80,6 +81,7 @@ def _add_grading_args(p: argparse.ArgumentParser) -> None:
     add_limit_args(p)
     add_kernels_arg(p)
     add_seed_arg(p)
+    add_language_arg(p)
     p.add_argument(
         "--hidden-visibility",
         default="after_published",
@@ -198,7 +200,7 @@ def cmd_report(args) -> int:
     from autograder.results import SubmissionResult
 
     data = json.loads(Path(args.result).read_text())
-    _write(FORMATS[args.format](SubmissionResult.from_dict(data)), args.output)
+    _write(FORMATS[args.format](SubmissionResult.from_dict(data), language=args.language), args.output)
     return 0
 
 
@@ -250,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", default="markdown", choices=["text", "json", "gradescope", "junit", "markdown"]
     )
     p.add_argument("--output")
+    p.add_argument(
+        "--language",
+        choices=i18n.LANGUAGES,
+        default=None,
+        help="the language of the report's own text (default: each lab result's)",
+    )
     p.set_defaults(func=cmd_report)
     _add_optional(sub)
     return parser

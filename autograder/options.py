@@ -11,6 +11,7 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.i18n import LANGUAGES, resolve
 from labkit.sandbox import Limits
 
 ISOLATIONS = ("sandbox", "user", "none")
@@ -30,8 +31,13 @@ class Options:
     isolation: str = "sandbox"
     protect: tuple[Path, ...] = ()  # isolation "user": more folders the kernel must not read
     kernels: str = "warm"  # "warm" (the fast path, sandbox only) | "cold" (a fresh kernel per notebook)
+    # the feedback's language for every notebook ("en" | "ko"); None: each notebook's edition
+    # (its metadata), unless $LABKIT_LANGUAGE says otherwise (labkit.i18n.resolve)
+    language: str | None = None
 
     def __post_init__(self) -> None:
+        if self.language is not None:
+            self.language = resolve(self.language)  # UnknownLanguage (a ValueError) names the choices
         if self.isolation not in ISOLATIONS:
             raise ValueError(f"Expected isolation sandbox, user or none. Received: {self.isolation!r}")
         if self.kernels not in KERNELS:
@@ -49,6 +55,7 @@ class Options:
             "notebook_seconds": self.limits.notebook_seconds,
             "hidden_seed": self.hidden_seed,
             "kernels": self.kernels,
+            "language": self.language,
         }
 
     @classmethod
@@ -62,6 +69,7 @@ class Options:
             hidden_seed=merged["hidden_seed"],
             isolation=isolation,
             kernels=merged["kernels"],
+            language=merged["language"],
             **extra,
         )
 
@@ -91,4 +99,14 @@ def add_kernels_arg(p: argparse.ArgumentParser) -> None:
         default=Options.kernels,
         help="warm (default): kernels forked from one sandbox's zygote that imported TensorFlow; "
         "cold: a new sandbox and kernel per notebook (the slow path, for comparison)",
+    )
+
+
+def add_language_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default=None,
+        help="the language of the feedback and reports for every notebook (default: each notebook's "
+        "edition, from its metadata; $LABKIT_LANGUAGE overrides that too)",
     )

@@ -57,6 +57,7 @@ from labkit.mnist import DatasetError, find_mnist
 from autograder.grading import notebooks, processes, user_isolation
 from autograder.grading.warm import WarmSandbox
 from autograder.grading.workdir import stage
+from autograder.i18n import N_, lab_language, localize
 from autograder.labs import get_lab
 from autograder.options import Options
 from autograder.results import LabResult, SubmissionResult, TestResult
@@ -89,8 +90,14 @@ class Job:
 
 # ---------------------------------------------------------------- per-notebook steps
 def step_read(job: Job) -> None:
+    job.result.language = lab_language(job.options.language, None)[0]
     try:
         job.nb = notebooks.read_submission(job.path)
+        # the notebook's edition (its metadata) is the language of its feedback, unless --language
+        edition = (job.nb.metadata.get("autograder") or {}).get("language")
+        job.result.language, note = lab_language(job.options.language, edition)
+        if note:
+            job.result.notes.append(note)
     except notebooks.SubmissionError as exc:
         job.verdict(str(exc))
         # still name the lab (--lab, else the file name) so the report lists its tests at 0 points
@@ -111,8 +118,9 @@ def step_identify(job: Job) -> None:
             job.spec = get_lab(wanted)
             if found and found != job.spec.lab_id:
                 job.verdict(
-                    f"wrong lab: Expected a notebook for {job.spec.lab_id}. Received: {job.path.name}, "
-                    f"which is {found}"
+                    N_("wrong lab: Expected a notebook for {lab}. Received: {name}, which is {found}").format(
+                        lab=job.spec.lab_id, name=job.path.name, found=found
+                    )
                 )
         else:
             job.spec = notebooks.lab_for(job.path, job.nb, None)
@@ -177,14 +185,16 @@ def step_execute(job: Job) -> None:
             raise
         job.result.isolation = session.describe()
         job.result.notes.append(
-            "graded without bubblewrap, as an unprivileged user: the network and other processes were reachable"
+            N_(
+                "graded without bubblewrap, as an unprivileged user: the network and other processes were reachable"
+            )
         )
     else:
         argv, cwd = runner, job.workdir
         run_env = {**os.environ, **env, "MPLBACKEND": "Agg"}
         if mnist is not None:
             run_env["AUTOGRADER_MNIST"] = str(mnist)
-        job.result.notes.append("graded WITHOUT the sandbox (--no-sandbox): student code ran unisolated")
+        job.result.notes.append(N_("graded WITHOUT the sandbox (--no-sandbox): student code ran unisolated"))
         job.result.isolation = "none (--no-sandbox)"
     started = time.monotonic()
     log = tempfile.TemporaryFile(dir=job.scratch)  # not a pipe: a flood of stderr must not fill memory
@@ -221,9 +231,15 @@ def _take_record(job: Job, record: dict, stopped: str | None, stderr_tail: str) 
         job.result.errors.append(stopped)
     if not job.run_report and not stopped:
         tail = stderr_tail.strip().splitlines()[-3:]
-        job.result.errors.append("the notebook could not be executed: " + (" | ".join(tail) or "no report"))
+        job.result.errors.append(
+            N_("the notebook could not be executed: {reason}").format(
+                reason=" | ".join(tail) or N_("no report")
+            )
+        )
     if job.run_report.get("fatal"):
-        job.result.errors.append(f"the notebook could not be executed: {job.run_report['fatal']}")
+        job.result.errors.append(
+            N_("the notebook could not be executed: {reason}").format(reason=job.run_report["fatal"])
+        )
     job.result.notes.extend(processes.answer_notes(job.run_report))
 
 
@@ -237,18 +253,20 @@ def step_collect(job: Job) -> None:
     written = job.run_report.get("answers", {})  # name -> SHA-256 of what its test cell wrote
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         if entry.is_symlink():
-            job.result.notes.append(f"answers/{entry.name} is a symbolic link: ignored")
+            job.result.notes.append(N_("answers/{name} is a symbolic link: ignored").format(name=entry.name))
             continue
         if not entry.is_file(follow_symlinks=False) or not _ANSWER_FILE.match(entry.name):
             continue
         if entry.stat(follow_symlinks=False).st_size > limits.artifact_bytes:
             job.result.notes.append(
-                f"answers/{entry.name} is larger than {limits.artifact_bytes >> 20} MiB: ignored"
+                N_("answers/{name} is larger than {mib} MiB: ignored").format(
+                    name=entry.name, mib=limits.artifact_bytes >> 20
+                )
             )
             continue
         data = Path(entry.path).read_bytes()
         if written.get(entry.name) != hashlib.sha256(data).hexdigest():
-            note = f"answers/{entry.name} is not what its test cell wrote: ignored"
+            note = N_("answers/{name} is not what its test cell wrote: ignored").format(name=entry.name)
             if note not in job.result.notes and not _noted_by_runner(job, entry.name):
                 job.result.notes.append(note)
             continue
@@ -291,21 +309,26 @@ def step_rescore(run: Run) -> None:
     ready = [j for j in jobs if not j.done and j.answers is not None]
     if not ready:
         return
-    scored = processes.run_rescore([j.spec.lab_id for j in ready], options, scratch, _mnist_path(options))
+    languages = {j.spec.lab_id: j.result.language for j in ready}  # each lab's feedback in its own
+    scored = processes.run_rescore(
+        [j.spec.lab_id for j in ready], options, scratch, _mnist_path(options), languages
+    )
     if len(scored) < len(ready) and len(ready) > 1:  # one bad file must not sink the others
         for job in ready:
             if job.spec.lab_id not in scored:
                 scored.update(
-                    processes.run_rescore([job.spec.lab_id], options, scratch, _mnist_path(options))
+                    processes.run_rescore(
+                        [job.spec.lab_id], options, scratch, _mnist_path(options), languages
+                    )
                 )
     for job in ready:
         data = scored.get(job.spec.lab_id)
         if data is None:
             job.result.errors.append(
-                "re-scoring crashed on this lab's answer files (a malformed model file?)"
+                N_("re-scoring crashed on this lab's answer files (a malformed model file?)")
             )
             job.result.tests = [
-                TestResult(q.grade_id, 0.0, q.points, "error", "not graded: re-scoring crashed")
+                TestResult(q.grade_id, 0.0, q.points, "error", N_("not graded: re-scoring crashed"))
                 for q in job.spec.questions
                 if not (options.public_only and q.hidden)
             ]
@@ -313,20 +336,28 @@ def step_rescore(run: Run) -> None:
             fresh = LabResult.from_dict({k: v for k, v in data.items() if k != "rescore_seconds"})
             job.result.tests, job.result.accuracy = fresh.tests, fresh.accuracy
             job.result.notes.extend(fresh.notes)  # e.g. a model flagged for training on the test set
-            job.result.notes.append(f"re-scored in a fresh process in {data.get('rescore_seconds', 0):.1f} s")
+            job.result.notes.append(
+                N_("re-scored in a fresh process in {seconds:.1f} s").format(
+                    seconds=data.get("rescore_seconds", 0)
+                )
+            )
             if options.public_only:
                 job.result.tests = [t for t in job.result.tests if not t.hidden]
 
 
 def step_report(job: Job) -> None:
+    language = job.result.language
     if job.spec is not None and not job.result.tests:
-        reason = job.result.errors[0] if job.result.errors else "not graded"
+        reason = job.result.errors[0] if job.result.errors else N_("not graded")
         job.result.tests = [
             TestResult(q.grade_id, 0.0, q.points, "error", reason)
             for q in job.spec.questions
             if not (job.options.public_only and q.hidden)
         ]
-    messages = processes.cell_messages(job.run_report, job.options.limits)
+    messages = [
+        (cell, localize(text, language))
+        for cell, text in processes.cell_messages(job.run_report, job.options.limits)
+    ]
     for _, text in messages:
         if text not in job.result.errors:
             job.result.errors.append(text)
@@ -336,7 +367,14 @@ def step_report(job: Job) -> None:
                 test.output = f"{test.output} — {text}"
     dropped = job.run_report.get("output_dropped_bytes", 0)
     if dropped:
-        job.result.notes.append(f"{dropped:,} bytes of cell output over the limit were dropped")
+        job.result.notes.append(
+            N_("{n:,} bytes of cell output over the limit were dropped").format(n=dropped)
+        )
+    # every message of this lab in its language (the steps above wrote English ``Text``)
+    job.result.errors = [localize(e, language) for e in job.result.errors]
+    job.result.notes = [localize(n, language) for n in job.result.notes]
+    for test in job.result.tests:
+        test.output = localize(test.output, language)
     job.result.total()
 
 
@@ -379,18 +417,24 @@ def grade_path(
         options = replace(options, hidden_seed=new_hidden_seed())
     path = Path(path)
     submission = SubmissionResult(submission=str(path), hidden_seed=options.hidden_seed)
+    language = lab_language(options.language, None)[0]  # before any notebook says its edition
     if options.sandbox and (problem := sb.probe()):  # ~0.1 s: a broken sandbox is the grader's failure
-        submission.errors.append(f"refusing to run untrusted code without a sandbox: {problem}")
+        text = N_("refusing to run untrusted code without a sandbox: {problem}").format(problem=problem)
+        submission.errors.append(localize(text, language))
         return submission
     if options.isolation == "user" and (problem := user_isolation.problem()):
-        submission.errors.append(f"refusing to grade with --isolation user: {problem}")
+        text = N_("refusing to grade with --isolation user: {problem}").format(problem=problem)
+        submission.errors.append(localize(text, language))
         return submission
     if not path.exists() and not path.is_symlink():
-        submission.errors.append(f"Expected a notebook or a directory. Received: {path} (no such file)")
+        text = N_("Expected a notebook or a directory. Received: {path} (no such file)").format(path=path)
+        submission.errors.append(localize(text, language))
         return submission
     notebooks = find_notebooks(path)
     if not notebooks:
-        submission.errors.append(f"no notebooks (*.ipynb) found in {path}")
+        submission.errors.append(
+            localize(N_("no notebooks (*.ipynb) found in {path}").format(path=path), language)
+        )
         return submission
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         scratch = Path(tmp)
@@ -440,10 +484,16 @@ def _drop_duplicates(jobs: list[Job]) -> None:
         keep, rest = group[0], group[1:]
         names = ", ".join(j.path.name for j in rest)
         keep.result.notes.append(
-            f"{len(group)} notebooks for {lab_id}: graded {keep.path.name}, ignored {names}"
+            N_("{n} notebooks for {lab}: graded {kept}, ignored {names}").format(
+                n=len(group), lab=lab_id, kept=keep.path.name, names=names
+            )
         )
         for job in rest:
             job.done = True
             job.spec = None
             job.result.lab = f"{lab_id} (duplicate)"
-            job.result.errors.append(f"ignored: another notebook for {lab_id} ({keep.path.name}) was graded")
+            job.result.errors.append(
+                N_("ignored: another notebook for {lab} ({kept}) was graded").format(
+                    lab=lab_id, kept=keep.path.name
+                )
+            )

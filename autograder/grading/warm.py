@@ -114,6 +114,8 @@ class WarmSandbox:
     # -- one notebook --------------------------------------------------------------------------------
     def execute(self, notebook: str, workdir: Path) -> tuple[dict, str | None, str]:
         """Run ``workdir/notebook`` inside; returns (runner record, why it was stopped, stderr tail)."""
+        if not self.usable():  # (re)starts the sandbox after a notebook stopped the last one
+            raise RuntimeError(f"warm kernels are not available here: {self.unavailable}")
         for entry in os.listdir(self.spool):  # a stopped sandbox may have left something behind
             _remove(self.spool / entry)
         sb.prepare_workdir(workdir, self.uid)
