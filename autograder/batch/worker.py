@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing.util
 import os
 import platform
 import socket
@@ -136,6 +137,29 @@ def sandbox_problem() -> str | None:
     return None if problem is None else f"the sandbox does not start on this worker: {problem}"
 
 
+_WARM: dict = {}  # this worker process's sandbox of forked kernels, kept for all its submissions
+
+
+def _warm_sandbox(options):
+    """The worker's fast-path servers for these limits (started on first use, closed at exit)."""
+    if not options.sandbox or options.kernels != "warm":
+        return None
+    from autograder.grading.pipeline import _mnist_path
+    from autograder.grading.warm import Warm
+
+    key = (options.limits, _mnist_path(options))
+    if key not in _WARM:
+        if not _WARM:  # multiprocessing's exit hook runs in pool workers, where atexit may not
+            multiprocessing.util.Finalize(None, _close_warm, exitpriority=10)
+        _WARM[key] = Warm(*key)
+    return _WARM[key]
+
+
+def _close_warm() -> None:
+    while _WARM:
+        _WARM.popitem()[1].close()
+
+
 def grade_task(payload: dict, settings: dict) -> dict:
     """Grade one submission; never raises for anything a submission can do."""
 
@@ -160,7 +184,7 @@ def grade_task(payload: dict, settings: dict) -> dict:
     options = Options.from_settings(settings, lab=payload.get("lab"))
     try:
         with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
-            result = grade_path(_materialise(payload, Path(tmp)), options)
+            result = grade_path(_materialise(payload, Path(tmp)), options, warm=_warm_sandbox(options))
     except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
         return {
             "status": "crashed",

@@ -55,7 +55,7 @@ from labkit import sandbox as sb
 from labkit.mnist import DatasetError, find_mnist
 
 from autograder.grading import notebooks, processes, user_isolation
-from autograder.grading.warm import WarmSandbox
+from autograder.grading.warm import Warm, WarmSandbox
 from autograder.grading.workdir import stage
 from autograder.i18n import N_, lab_language, localize
 from autograder.labs import get_lab
@@ -286,6 +286,7 @@ class Run:
     jobs: list[Job]
     options: Options
     scratch: Path
+    warm: Warm | None = None  # the fast path's servers (none: cold kernels, a fresh re-scorer)
 
 
 def each(step: Callable[[Job], None], always: bool = False) -> Callable[[Run], None]:
@@ -310,17 +311,18 @@ def step_rescore(run: Run) -> None:
     if not ready:
         return
     languages = {j.spec.lab_id: j.result.language for j in ready}  # each lab's feedback in its own
-    scored = processes.run_rescore(
-        [j.spec.lab_id for j in ready], options, scratch, _mnist_path(options), languages
-    )
+
+    def rescore(labs: list[str]) -> dict[str, dict]:
+        rescorer = run.warm.rescorer if run.warm is not None else None
+        if rescorer is not None and rescorer.usable():
+            return rescorer.rescore(labs, scratch / "collected", options.hidden_seed, languages)
+        return processes.run_rescore(labs, options, scratch, _mnist_path(options), languages)
+
+    scored = rescore([j.spec.lab_id for j in ready])
     if len(scored) < len(ready) and len(ready) > 1:  # one bad file must not sink the others
         for job in ready:
             if job.spec.lab_id not in scored:
-                scored.update(
-                    processes.run_rescore(
-                        [job.spec.lab_id], options, scratch, _mnist_path(options), languages
-                    )
-                )
+                scored.update(rescore([job.spec.lab_id]))
     for job in ready:
         data = scored.get(job.spec.lab_id)
         if data is None:
@@ -406,12 +408,13 @@ def find_notebooks(path: Path) -> list[Path]:
 
 
 def grade_path(
-    path: str | os.PathLike, options: Options | None = None, warm: WarmSandbox | None = None
+    path: str | os.PathLike, options: Options | None = None, warm: Warm | None = None
 ) -> SubmissionResult:
     """Grade one notebook, or every lab notebook in a directory (one student's submission).
 
-    ``warm``: a sandbox of forked kernels to reuse (a batch worker keeps one for all its
-    submissions); by default one is started for this submission and closed at its end."""
+    ``warm``: the fast path's sandboxes (forked kernels, a warm re-scorer) to reuse — a batch
+    worker keeps one for all its submissions; by default one is started for this submission
+    and closed at its end (``--kernels cold``: none, the slow path)."""
     options = options or Options()
     if options.hidden_seed is None:
         options = replace(options, hidden_seed=new_hidden_seed())
@@ -450,12 +453,13 @@ def grade_path(
             job.scratch.mkdir()
             os.chmod(job.scratch, 0o711)
             jobs.append(job)
-        own_warm = warm is None and options.sandbox and options.kernels == "warm"
+        fast = options.sandbox and options.kernels == "warm"
+        own_warm = warm is None and fast
         if own_warm:
-            warm = WarmSandbox(options.limits, _mnist_path(options))
+            warm = Warm(options.limits, _mnist_path(options))
         for job in jobs:
-            job.warm = warm if options.kernels == "warm" else None
-        run = Run(jobs, options, scratch)
+            job.warm = warm.kernels if fast else None
+        run = Run(jobs, options, scratch, warm if fast else None)
         try:
             for step in STEPS:
                 step(run)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from labkit import sandbox as sb
 
+from autograder.i18n import N_, lazy_ngettext
 from autograder.paths import PROJECT_ROOT, SOLUTIONS
 
 NETWORK_ERRORS = (
@@ -66,6 +67,18 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def time_limit_message(limits: sb.Limits) -> str:
+    return N_("the notebook exceeded the {seconds:g} s total time limit and was stopped").format(
+        seconds=limits.notebook_seconds
+    )
+
+
+def disk_limit_message(limits: sb.Limits) -> str:
+    return N_(
+        "the notebook wrote more than {mib} MiB (or {files:,} files) to its work directory and was stopped"
+    ).format(mib=limits.disk_bytes >> 20, files=MAX_ENTRIES)
+
+
 def watch(proc: subprocess.Popen, limits: sb.Limits, workdir: Path) -> str | None:
     """Wait for ``proc``; stop it (and all of its group) at the time or disk limit. Returns why."""
     deadline = time.monotonic() + limits.notebook_seconds
@@ -77,14 +90,9 @@ def watch(proc: subprocess.Popen, limits: sb.Limits, workdir: Path) -> str | Non
         except subprocess.TimeoutExpired:
             pass
         if time.monotonic() >= deadline:
-            reason = (
-                f"the notebook exceeded the {limits.notebook_seconds:g} s total time limit and was stopped"
-            )
+            reason = time_limit_message(limits)
         elif disk_usage(workdir, limits.disk_bytes) > limits.disk_bytes:
-            reason = (
-                f"the notebook wrote more than {limits.disk_bytes >> 20} MiB (or {MAX_ENTRIES:,} files) "
-                "to its work directory and was stopped"
-            )
+            reason = disk_limit_message(limits)
         if reason:
             break
     kill_group(proc)
@@ -92,101 +100,133 @@ def watch(proc: subprocess.Popen, limits: sb.Limits, workdir: Path) -> str | Non
 
 
 def where(record: dict) -> str:
-    return f"cell {record['index'] + 1} (`{record.get('id', '')}`)"
+    return N_("cell {n} (`{id}`)").format(n=record["index"] + 1, id=record.get("id", ""))
 
 
 def _error_message(record: dict, limits: sb.Limits) -> str | None:
     ename, evalue = record.get("ename", ""), record.get("evalue", "")
+    at = where(record)
     if any(s in evalue or s in ename for s in NETWORK_ERRORS):
-        return f"network access is not allowed during grading ({where(record)})"
+        return N_("network access is not allowed during grading ({at})").format(at=at)
     if ename == "MemoryError":
-        return f"{where(record)} ran out of memory (limit {limits.memory_bytes / 2**30:g} GiB)"
+        return N_("{at} ran out of memory (limit {gib:g} GiB)").format(at=at, gib=limits.memory_bytes / 2**30)
     if any(s in evalue for s in PROCESS_LIMIT_ERRORS):
-        return f"{where(record)} hit the limit of {limits.processes} processes and threads"
+        return N_("{at} hit the limit of {n} processes and threads").format(at=at, n=limits.processes)
     if ename == "PermissionError" or "Read-only file system" in evalue:
-        return (
-            f"{where(record)} was denied access outside its work directory: during grading only the "
+        return N_(
+            "{at} was denied access outside its work directory: during grading only the "
             "notebook's own folder (and /tmp) can be written"
-        )
+        ).format(at=at)
     if "No space left on device" in evalue:
-        return f"{where(record)} ran out of disk space (/tmp holds {limits.tmp_bytes >> 20} MiB)"
+        return N_("{at} ran out of disk space (/tmp holds {mib} MiB)").format(
+            at=at, mib=limits.tmp_bytes >> 20
+        )
     path = _OUTSIDE.search(evalue) if ename in ("FileNotFoundError", "NotADirectoryError") else None
     if path:
-        return (
-            f"{where(record)} tried to open {path.group(1)}, which does not exist in the grading sandbox: "
+        return N_(
+            "{at} tried to open {path}, which does not exist in the grading sandbox: "
             "only the notebook's own folder is there (use relative paths)"
-        )
+        ).format(at=at, path=path.group(1))
     return None
 
 
 def cell_messages(report: dict, limits: sb.Limits) -> list[tuple[str, str]]:
-    """``(cell id, message)`` for every problem the kernel had, phrased for a student."""
+    """``(cell id, message)`` for every problem the kernel had, phrased for a student (English
+    ``Text``: ``pipeline.step_report`` puts it in the lab's language)."""
     out: list[tuple[str, str]] = []
     for record in report.get("cells", []):
         status, cell_id, at = record.get("status"), record.get("id", ""), where(record)
         if status == "timeout":
-            text = f"{at} exceeded the {limits.cell_seconds:g} s time limit"
             if record.get("restarted"):
-                text += (
-                    " and ignored the interrupt: the kernel was restarted, later cells ran without its state"
+                text = N_(
+                    "{at} exceeded the {seconds:g} s time limit and ignored the interrupt: "
+                    "the kernel was restarted, later cells ran without its state"
                 )
-            out.append((cell_id, text))
+            else:
+                text = N_("{at} exceeded the {seconds:g} s time limit")
+            out.append((cell_id, text.format(at=at, seconds=limits.cell_seconds)))
         elif status == "dead":
             out.append(
                 (
                     cell_id,
-                    f"the kernel died in {at} (os._exit, a crash, or out of memory); "
-                    "it was restarted and later cells ran without its state",
+                    N_(
+                        "the kernel died in {at} (os._exit, a crash, or out of memory); "
+                        "it was restarted and later cells ran without its state"
+                    ).format(at=at),
                 )
             )
         elif status == "error" and (text := _error_message(record, limits)):
             out.append((cell_id, text))
         if record.get("stray_processes"):
             n = record["stray_processes"]
-            out.append((cell_id, f"{at} left {n} process{'es' * (n > 1)} running: stopped by the grader"))
+            text = lazy_ngettext(
+                "{at} left {n} process running: stopped by the grader",
+                "{at} left {n} processes running: stopped by the grader",
+                n,
+            )
+            out.append((cell_id, text.format(at=at)))
     running = report.get("running")
     if running:
-        out.append((running.get("id", ""), f"{where(running)} was running when the notebook was stopped"))
+        out.append(
+            (
+                running.get("id", ""),
+                N_("{at} was running when the notebook was stopped").format(at=where(running)),
+            )
+        )
     return out
 
 
 def answer_notes(report: dict) -> list[str]:
     notes = [
-        f"answers/{name} was not written by its test cell: ignored"
+        N_("answers/{name} was not written by its test cell: ignored").format(name=name)
         for name in report.get("answers_not_from_tests", [])
     ]
     notes += [
-        f"answers/{name} was changed after its test cell ran: the test cell's version was graded"
+        N_("answers/{name} was changed after its test cell ran: the test cell's version was graded").format(
+            name=name
+        )
         for name in report.get("answers_changed_later", [])
     ]
     return notes
 
 
-def run_rescore(labs: list[str], options, scratch: Path, mnist: Path | None) -> dict[str, dict]:
-    """Re-score the collected answers of ``labs`` in one fresh (sandboxed) process: ``{lab: result}``."""
+def rescore_job(labs: list[str], inside: Path, seed: int | None, languages: dict[str, str] | None) -> dict:
+    """The re-scorer's job: the hidden seed and, per lab, its answers folder (as the re-scorer
+    sees it) and the language of its feedback."""
+    return {
+        "seed": seed,
+        "labs": [
+            {"lab": lab, "answers": str(inside / lab), "language": (languages or {}).get(lab, "en")}
+            for lab in labs
+        ],
+    }
+
+
+def rescore_command(report_fd: int, *job: str) -> list[str]:
+    return [sys.executable, "-m", "autograder.grading.rescore_process", *job, "--report-fd", str(report_fd)]
+
+
+def grader_binds() -> list[tuple[Path, str]]:
+    """The re-scorer is the grader: it needs its own code and the labs' grading specs (never
+    bound into a student's sandbox). It still runs sandboxed: it opens student model files."""
+    return [(p, str(p)) for p in (PROJECT_ROOT / "autograder", SOLUTIONS) if p.is_dir()]
+
+
+def run_rescore(
+    labs: list[str], options, scratch: Path, mnist: Path | None, languages: dict[str, str] | None = None
+) -> dict[str, dict]:
+    """Re-score the collected answers of ``labs`` in one fresh (sandboxed) process: ``{lab: result}``.
+    ``languages``: the language of each lab's feedback (default English)."""
     root = scratch / "collected"
     job_file = root / "job.json"
     inside = Path(sb.SANDBOX_WORKDIR) if options.sandbox else root
-    payload = {
-        "seed": options.hidden_seed,
-        "labs": [{"lab": lab, "answers": str(inside / lab)} for lab in labs],
-    }
+    payload = rescore_job(labs, inside, options.hidden_seed, languages)
     job_file.write_text(json.dumps(payload))
     out = tempfile.TemporaryFile(dir=scratch)
-    command = [
-        sys.executable,
-        "-m",
-        "autograder.grading.rescore_process",
-        str(inside / "job.json"),
-        "--report-fd",
-        str(out.fileno()),
-    ]
+    command = rescore_command(out.fileno(), str(inside / "job.json"))
     if options.sandbox:
-        # The re-scorer is the grader: it needs its own code and the labs' grading specs (never
-        # bound into a student's sandbox). It still runs sandboxed: it opens student model files.
-        grader = [(p, str(p)) for p in (PROJECT_ROOT / "autograder", SOLUTIONS) if p.is_dir()]
         argv = sb.build_command(
-            command, root, mnist=mnist, writable=False, readonly_extra=grader, hide_grader=False
+            command, root, mnist=mnist, writable=False, readonly_extra=grader_binds(), hide_grader=False
         )
         env = None
     else:

@@ -17,6 +17,12 @@ Per-notebook isolation inside the shared sandbox is the zygote's (``labkit/zygot
 fork, its own PID, mount (private ``/tmp``), IPC and user namespaces, no capabilities. When the
 time or disk limit stops a notebook, the whole sandbox is killed and the next notebook gets a new
 one; when this machine cannot nest namespaces, every notebook falls back to the cold path.
+
+``WarmRescorer`` does the same for the ``rescore`` step: one sandboxed re-scoring process that
+imported TensorFlow and every lab's grading code, forking a fresh child per submission. ``Warm``
+holds the pair: the kernels' sandbox starts with the run (or worker); the re-scorer starts once
+the zygote is ready, so its import overlaps the first notebook instead of competing with the
+zygote's on two cores.
 """
 
 from __future__ import annotations
@@ -38,47 +44,59 @@ from autograder.grading import processes
 HELLO_SECONDS = 180.0  # sandbox + zygote start (TensorFlow import) on a busy 2-core machine
 
 
-class WarmSandbox:
-    """A long-lived sandbox running ``labkit.runner --serve``; ``execute`` runs one notebook."""
+class _Server:
+    """A long-lived sandboxed process that answers one JSON line per job line."""
 
-    def __init__(self, limits: sb.Limits, mnist: Path | None) -> None:
-        self.limits, self.mnist = limits, mnist
+    def __init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="warm-"))
         os.chmod(self.home, 0o711)
         self.spool = self.home / "submission"
         self.spool.mkdir()
         self.uid = sb.sandbox_uid() if os.geteuid() == 0 else None
         self.proc: subprocess.Popen | None = None
-        self.unavailable: str | None = None  # why warm kernels cannot run here (then: cold path)
+        self.unavailable: str | None = None  # why it cannot run here (then: the cold path)
         self.started_seconds = 0.0
         self._buffer = b""
+        self._launched = 0.0
+        self.then_launch: _Server | None = None  # a server to start once this one is ready
 
-    # -- lifecycle -------------------------------------------------------------------------------
-    def _start(self) -> None:
-        limits = self.limits
+    def argv(self, report_fd: int) -> list[str]:
+        raise NotImplementedError
+
+    def _launch(self) -> None:
         self.report = tempfile.TemporaryFile(dir=self.home)
         self.log = tempfile.TemporaryFile(dir=self.home)
-        runner = [sys.executable, "-m", "labkit.runner", "--serve", "--sweep"]
-        runner += ["--cell-seconds", str(limits.cell_seconds), "--output-bytes", str(limits.output_bytes)]
-        runner += ["--artifact-bytes", str(limits.artifact_bytes), "--tmp-bytes", str(limits.tmp_bytes)]
-        runner += ["--report-fd", str(self.report.fileno())]
-        sb.prepare_workdir(self.spool, self.uid)
-        argv = sb.build_command(runner, self.spool, mnist=self.mnist, uid=self.uid, tmp_bytes=limits.tmp_bytes)
-        started = time.monotonic()
+        self._buffer = b""
+        self._launched = time.monotonic()
         self.proc = subprocess.Popen(
-            argv,
+            self.argv(self.report.fileno()),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
             pass_fds=(self.report.fileno(),),
-            preexec_fn=sb.preexec_for(limits),
+            preexec_fn=sb.preexec_for(self.limits),
         )
-        self._buffer = b""
-        hello = self._line(time.monotonic() + HELLO_SECONDS)
-        self.started_seconds = round(time.monotonic() - started, 3)
-        if not hello or not hello.get("ready"):
-            self.unavailable = (hello or {}).get("error") or f"the warm sandbox did not start ({self._tail()})"
-            self._stop()
+        self._hello = False
+
+    def usable(self) -> bool:
+        """Started and ready (launching or relaunching it when needed); False: use the cold path."""
+        if self.unavailable is not None:
+            return False
+        if self.proc is None or self.proc.poll() is not None:
+            self._launch()
+        if not self._hello:
+            hello = self._line(self._launched + HELLO_SECONDS)
+            self.started_seconds = round(time.monotonic() - self._launched, 3)
+            if not isinstance(hello, dict) or not hello.get("ready"):
+                reason = hello.get("error") if isinstance(hello, dict) else None
+                self.unavailable = reason or f"it did not start ({self._tail().strip()[-300:]})"
+                self._stop()
+                return False
+            self._hello = True
+            follower = self.then_launch
+            if follower is not None and follower.proc is None and follower.unavailable is None:
+                follower._launch()  # its TensorFlow import now overlaps student work, not ours
+        return True
 
     def _stop(self) -> None:
         if self.proc is not None:
@@ -93,71 +111,47 @@ class WarmSandbox:
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             try:
-                self.proc.stdin.close()  # the runner ends its loop, the zygote with it
+                self.proc.stdin.close()  # the server ends its loop
                 self.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._stop()
         shutil.rmtree(self.home, ignore_errors=True)
 
-    def usable(self) -> bool:
-        if self.unavailable is None and (self.proc is None or self.proc.poll() is not None):
-            self._start()
-        return self.unavailable is None
-
-    def describe(self) -> str:
-        return (
-            f"bubblewrap sandbox: {sb.bwrap_source()}; warm kernel forked from a zygote "
-            "(own PID, mount, IPC and user namespaces; no capabilities)"
-        )
-
-    # -- one notebook --------------------------------------------------------------------------------
-    def execute(self, notebook: str, workdir: Path) -> tuple[dict, str | None, str]:
-        """Run ``workdir/notebook`` inside; returns (runner record, why it was stopped, stderr tail)."""
-        if not self.usable():  # (re)starts the sandbox after a notebook stopped the last one
-            raise RuntimeError(f"warm kernels are not available here: {self.unavailable}")
-        for entry in os.listdir(self.spool):  # a stopped sandbox may have left something behind
-            _remove(self.spool / entry)
-        sb.prepare_workdir(workdir, self.uid)
-        for entry in os.listdir(workdir):
-            os.rename(workdir / entry, self.spool / entry)
+    def _request(self, job: dict, deadline: float, watch_disk: bool = False):
+        """Send one job; its answer (a dict), why it was stopped (a str) or None (it died)."""
         self.report.seek(0)
         self.report.truncate()
-        log_start = self.log.seek(0, os.SEEK_END)
-        stopped = None
         try:
-            self.proc.stdin.write((json.dumps({"notebook": notebook, "output": ".executed.ipynb"}) + "\n").encode())
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
             self.proc.stdin.flush()
-            done = self._line(time.monotonic() + self.limits.notebook_seconds, watch_disk=True)
+            answer = self._line(deadline, watch_disk)
         except (BrokenPipeError, OSError):
-            done = None
-        if isinstance(done, str):
-            stopped, done = done, None
-        if done is None:  # stopped by a limit, or the sandbox died: the next notebook gets a new one
+            answer = None
+        if not isinstance(answer, dict):  # stopped by a limit, or died: the next job gets a new one
             self._stop()
-        for entry in os.listdir(self.spool):
-            os.rename(self.spool / entry, workdir / entry)
+        return answer
+
+    def _record(self) -> dict | list:
         self.report.seek(0)
         raw = self.report.read(4 << 20)
         try:
-            record = json.loads(raw) if raw else {}
+            return json.loads(raw) if raw else {}
         except json.JSONDecodeError:
-            record = {}
-        return record, stopped, self._tail(log_start)
+            return {}
 
-    # -- plumbing --------------------------------------------------------------------------------
     def _line(self, deadline: float, watch_disk: bool = False):
-        """The next JSON line from the runner; a str (why) at a limit; None when it exited."""
+        """The next JSON line from the server; a str (why) at a limit; None when it exited."""
         out = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0:
-                return f"the notebook exceeded the {self.limits.notebook_seconds:g} s total time limit and was stopped"
-            if watch_disk and processes.disk_usage(self.spool, self.limits.disk_bytes) > self.limits.disk_bytes:
-                return (
-                    f"the notebook wrote more than {self.limits.disk_bytes >> 20} MiB (or "
-                    f"{processes.MAX_ENTRIES:,} files) to its work directory and was stopped"
-                )
+                return processes.time_limit_message(self.limits)
+            if (
+                watch_disk
+                and processes.disk_usage(self.spool, self.limits.disk_bytes) > self.limits.disk_bytes
+            ):
+                return processes.disk_limit_message(self.limits)
             ready, _, _ = select.select([out], [], [], min(1.0, left))
             if ready:
                 chunk = os.read(out, 65536)
@@ -175,8 +169,107 @@ class WarmSandbox:
             end = self.log.seek(0, os.SEEK_END)
             self.log.seek(max(start, end - 4096))
             return self.log.read().decode(errors="replace")
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return ""
+
+
+class WarmSandbox(_Server):
+    """The kernels' sandbox: ``labkit.runner --serve``; ``execute`` runs one notebook."""
+
+    def __init__(self, limits: sb.Limits, mnist: Path | None) -> None:
+        super().__init__()
+        self.limits, self.mnist = limits, mnist
+
+    def argv(self, report_fd: int) -> list[str]:
+        limits = self.limits
+        runner = [sys.executable, "-m", "labkit.runner", "--serve", "--sweep"]
+        runner += ["--cell-seconds", str(limits.cell_seconds), "--output-bytes", str(limits.output_bytes)]
+        runner += ["--artifact-bytes", str(limits.artifact_bytes), "--tmp-bytes", str(limits.tmp_bytes)]
+        runner += ["--report-fd", str(report_fd)]
+        sb.prepare_workdir(self.spool, self.uid)
+        return sb.build_command(
+            runner, self.spool, mnist=self.mnist, uid=self.uid, tmp_bytes=limits.tmp_bytes
+        )
+
+    def describe(self) -> str:
+        return (
+            f"bubblewrap sandbox: {sb.bwrap_source()}; warm kernel forked from a zygote "
+            "(own PID, mount, IPC and user namespaces; no capabilities)"
+        )
+
+    def execute(self, notebook: str, workdir: Path) -> tuple[dict, str | None, str]:
+        """Run ``workdir/notebook`` inside; returns (runner record, why it was stopped, stderr tail)."""
+        if not self.usable():  # (re)starts the sandbox after a notebook stopped the last one
+            raise RuntimeError(f"warm kernels are not available here: {self.unavailable}")
+        for entry in os.listdir(self.spool):  # a stopped sandbox may have left something behind
+            _remove(self.spool / entry)
+        sb.prepare_workdir(workdir, self.uid)
+        for entry in os.listdir(workdir):
+            os.rename(workdir / entry, self.spool / entry)
+        log_start = self.log.seek(0, os.SEEK_END)
+        deadline = time.monotonic() + self.limits.notebook_seconds
+        answer = self._request({"notebook": notebook, "output": ".executed.ipynb"}, deadline, True)
+        for entry in os.listdir(self.spool):
+            os.rename(self.spool / entry, workdir / entry)
+        record = self._record()
+        return (
+            (record if isinstance(record, dict) else {}),
+            (answer if isinstance(answer, str) else None),
+            (self._tail(log_start)),
+        )
+
+
+class WarmRescorer(_Server):
+    """The re-scorer's sandbox: ``rescore_process --serve``, one forked judge per submission."""
+
+    def __init__(self, limits: sb.Limits, mnist: Path | None) -> None:
+        super().__init__()
+        self.limits = sb.Limits(memory_bytes=limits.memory_bytes)
+        self.mnist = mnist
+
+    def argv(self, report_fd: int) -> list[str]:
+        command = processes.rescore_command(report_fd, "--serve")
+        return sb.build_command(
+            command,
+            self.spool,
+            mnist=self.mnist,
+            writable=False,
+            readonly_extra=processes.grader_binds(),
+            hide_grader=False,
+        )
+
+    def rescore(self, labs: list[str], collected: Path, seed: int | None, languages: dict | None) -> dict:
+        """Judge the answers under ``collected/<lab>``: ``{lab: result}`` ({} when it crashed)."""
+        if not self.usable():
+            raise RuntimeError(f"the warm re-scorer is not available here: {self.unavailable}")
+        for entry in os.listdir(self.spool):
+            _remove(self.spool / entry)
+        moved = [lab for lab in labs if (collected / lab).is_dir()]
+        for lab in moved:
+            os.rename(collected / lab, self.spool / lab)
+        try:
+            job = processes.rescore_job(labs, Path(sb.SANDBOX_WORKDIR), seed, languages)
+            deadline = time.monotonic() + max(120, 60 * len(labs))
+            answer = self._request(job, deadline)
+        finally:
+            for lab in moved:
+                os.rename(self.spool / lab, collected / lab)
+        record = self._record() if isinstance(answer, dict) and answer.get("done") == 0 else []
+        return {item["lab"]: item for item in record} if isinstance(record, list) else {}
+
+
+class Warm:
+    """The fast path's two servers, started together (their imports overlap the host's work)."""
+
+    def __init__(self, limits: sb.Limits, mnist: Path | None) -> None:
+        self.kernels = WarmSandbox(limits, mnist)
+        self.rescorer = WarmRescorer(limits, mnist)
+        self.kernels.then_launch = self.rescorer
+        self.kernels._launch()
+
+    def close(self) -> None:
+        self.kernels.close()
+        self.rescorer.close()
 
 
 def _remove(path: Path) -> None:

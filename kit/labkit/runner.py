@@ -112,7 +112,14 @@ class Run:
     """One notebook's execution: the client, the record, the answer snapshots."""
 
     def __init__(
-        self, nb, cell_seconds: float, output_bytes: int, artifact_bytes: int, report_fd, do_sweep, zygote=None
+        self,
+        nb,
+        cell_seconds: float,
+        output_bytes: int,
+        artifact_bytes: int,
+        report_fd,
+        do_sweep,
+        zygote=None,
     ):
         self.nb, self.cell_seconds, self.artifact_bytes = nb, cell_seconds, artifact_bytes
         self.report_fd, self.do_sweep, self.zygote = report_fd, do_sweep, zygote
@@ -151,18 +158,26 @@ class Run:
         return {p for p in pids if p} | self.keep
 
     def start_kernel(self) -> None:
+        started = time.monotonic()
         self.client.km = self.client.create_kernel_manager()
         if self.zygote is not None:
             use_zygote(self.client.km, self.zygote)
         self.client.start_new_kernel()
         self.client.start_new_kernel_client()
+        self.report["kernel_seconds"] = round(
+            self.report.get("kernel_seconds", 0.0) + time.monotonic() - started, 3
+        )
 
     def stop_kernel(self) -> None:
+        started = time.monotonic()
         try:
             self.client._cleanup_kernel()
         except Exception:  # noqa: BLE001 - a dead or stuck kernel is killed either way
             pass
         self.client.km, self.client.kc = None, None
+        self.report["kernel_stop_seconds"] = round(
+            self.report.get("kernel_stop_seconds", 0.0) + time.monotonic() - started, 3
+        )
 
     def fresh_kernel(self) -> int:
         self.stop_kernel()
@@ -295,7 +310,9 @@ def _execute(args, do_sweep: bool, zygote=None) -> dict:
     run = None
     try:
         nb = nbformat.read(args.notebook, as_version=4)
-        run = Run(nb, args.cell_seconds, args.output_bytes, args.artifact_bytes, args.report_fd, do_sweep, zygote)
+        run = Run(
+            nb, args.cell_seconds, args.output_bytes, args.artifact_bytes, args.report_fd, do_sweep, zygote
+        )
         report = run.run()
         nbformat.write(nb, args.output)
     except Exception as exc:  # noqa: BLE001 - the report says why
