@@ -98,6 +98,7 @@ def main() -> int:
     args = parser.parse_args()
     labs = [get_lab(lab).lab_id for lab in (args.labs or all_labs())]
     os.environ.setdefault("AUTOGRADER_MNIST", str(find_mnist(download=False)))
+    os.environ["MPLBACKEND"] = "Agg"  # as in the sandbox: the plain kernel renders no inline PNGs
     print(f"{os.cpu_count()} CPUs; load average at start: {load()}")
     with tempfile.TemporaryDirectory(prefix="fast-path-") as tmp:
         tmp = Path(tmp)

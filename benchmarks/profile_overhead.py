@@ -4,6 +4,10 @@
 
 For each lab's reference notebook, in one process and one after the other:
 
+``--kernels cold`` (default) profiles the slow path; ``--kernels warm`` the fast path (one sandbox
+whose zygote forks a kernel per notebook, a warm re-scorer; their start-up, once per run or batch
+worker, is printed apart). ``benchmarks/fast_path.py`` compares the two in one run.
+
 1. **warm** — the notebook's cells in a plain Jupyter kernel that has already imported
    TensorFlow and Keras (no sandbox, no runner, no re-scoring): the work that has to happen;
 2. **graded** — the same notebook through the grading pipeline (sandbox on), one notebook per
@@ -42,6 +46,7 @@ from labkit.mnist import find_mnist  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from autograder.grading import pipeline  # noqa: E402
+from autograder.grading.warm import Warm  # noqa: E402
 from autograder.labs import all_labs, get_lab  # noqa: E402
 from autograder.results import LabResult  # noqa: E402
 
@@ -67,16 +72,18 @@ def warm_run(nb: nbformat.NotebookNode, workdir: Path) -> list[float]:
     return seconds
 
 
-def graded_run(path: Path, options: pipeline.Options, scratch: Path) -> dict:
-    """The pipeline's steps for one notebook, timed; returns the parts in seconds."""
+def graded_run(path: Path, options: pipeline.Options, scratch: Path, warm=None) -> dict:
+    """The pipeline's steps for one notebook, timed; returns the parts in seconds. ``warm``: the
+    fast path's servers (already started: their start-up is a per-run cost, reported apart)."""
     job = pipeline.Job(path, options, scratch / "n0", LabResult(lab="unknown", submission=str(path)))
+    job.warm = warm.kernels if warm is not None else None
     job.scratch.mkdir(parents=True)
     os.chmod(scratch, 0o711)
     os.chmod(job.scratch, 0o711)
     if options.hidden_seed is None:
         options = replace(options, hidden_seed=pipeline.new_hidden_seed())
         job.options = options
-    run = pipeline.Run([job], options, scratch)
+    run = pipeline.Run([job], options, scratch, warm)
     parts = {"steps": 0.0, "execute": 0.0, "rescore": 0.0}
     t_all = time.perf_counter()
     for step in pipeline.STEPS:
@@ -100,11 +107,22 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--labs", nargs="*", default=None)
+    parser.add_argument("--kernels", choices=("cold", "warm"), default="cold")
     args = parser.parse_args()
     labs = [get_lab(lab).lab_id for lab in (args.labs or all_labs())]
     os.environ.setdefault("AUTOGRADER_MNIST", str(find_mnist(download=False)))
-    options = pipeline.Options()
-    print(f"load average before: {load()} ({os.cpu_count()} CPUs)")
+    os.environ["MPLBACKEND"] = "Agg"  # as in the sandbox: the plain kernel renders no inline PNGs
+    options = pipeline.Options(kernels=args.kernels)
+    print(f"load average before: {load()} ({os.cpu_count()} CPUs); kernels: {args.kernels}")
+    warm = None
+    if args.kernels == "warm":
+        warm = Warm(options.limits, pipeline._mnist_path(options))
+        ready = warm.kernels.usable() and warm.rescorer.usable()
+        print(
+            f"per run (or batch worker), once: kernels' sandbox + zygote ready in "
+            f"{warm.kernels.started_seconds:.2f} s, re-scorer in {warm.rescorer.started_seconds:.2f} s "
+            f"(started when the zygote was ready){'' if ready else ' — NOT AVAILABLE: ' + str(warm.kernels.unavailable)}"
+        )
     header = ("lab", "points", "warm", "graded", "overhead", "steps", "start", "import", "cells", "rescore")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
@@ -115,20 +133,20 @@ def main() -> int:
             tmp = Path(tmp)
             notebook = tmp / spec.notebook
             shutil.copy(ROOT / "solutions" / lab_id / spec.notebook, notebook)
-            graded = graded_run(notebook, options, tmp / "grade")
+            graded = graded_run(notebook, options, tmp / "grade", warm)
             (tmp / "warm").mkdir()
-            warm = warm_run(graded["restored"], tmp / "warm")
+            plain = warm_run(graded["restored"], tmp / "warm")
         cells = graded["cells"]
-        if len(cells) != len(warm):
-            print(f"{lab_id}: the runner ran {len(cells)} cells, the warm kernel {len(warm)}: skipped")
+        if len(cells) != len(plain):
+            print(f"{lab_id}: the runner ran {len(cells)} cells, the warm kernel {len(plain)}: skipped")
             continue
         row = {
-            "warm": sum(warm),
+            "warm": sum(plain),
             "graded": graded["wall"],
             "steps": graded["steps"],
             "start": graded["execute"] - sum(cells),
-            "import": cells[0] - warm[0],
-            "cells": sum(cells[1:]) - sum(warm[1:]),
+            "import": cells[0] - plain[0],
+            "cells": sum(cells[1:]) - sum(plain[1:]),
             "rescore": graded["rescore"],
         }
         row["overhead"] = row["graded"] - row["warm"]
@@ -140,6 +158,8 @@ def main() -> int:
     print(" | ".join(["**total**", "", *(f"{totals[k]:.1f}" for k in header[2:])]))
     print(" | ".join(["mean per notebook", "", *(f"{totals[k] / n:.2f}" for k in header[2:])]))
     print(f"load average after: {load()}")
+    if warm is not None:
+        warm.close()
     return 0
 
 
