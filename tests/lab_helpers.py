@@ -6,6 +6,10 @@ Fixtures (``keras``, ``mnist_path``) are in the project's root conftest.py.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 from labkit.answers import save_answer
 
 from autograder.grading.judge import judge
@@ -55,3 +59,29 @@ def mlp(keras, widths, *, dropout=0.0, out=10, out_activation=None, inputs=784, 
             layers.append(keras.layers.Dropout(dropout))
     layers.append(keras.layers.Dense(out, activation=out_activation, kernel_initializer=init))
     return keras.Sequential(layers)
+
+
+# The edition whose whole notebooks the lab tests grade (tests/test_labs_15_17.py, test_lab18_19.py,
+# test_labs_20_24.py, test_labs_25_28.py: every lab's reference → full marks, starter → 0): the
+# Korean one, the language the course is taught in. The English edition is the same code cell by
+# cell (tests/test_translations.py) and is graded end to end by test_editions_grading.py,
+# test_nbgrader_e2e.py, test_student_ci.py and test_run_all.py. LABS_EDITION=en grades English.
+EDITION = os.environ.get("LABS_EDITION", "ko")
+
+
+def edition_notebook(lab_id: str, kind: str, language: str | None = None) -> Path:
+    """The ``reference`` (instructor) or ``starter`` (student) notebook of one edition."""
+    from autograder.course import instructor_path, student_path
+
+    where = {"reference": instructor_path, "starter": student_path}[kind]
+    return where(lab_id, language or EDITION)
+
+
+def unanswered(lab_id: str, language: str | None = None) -> dict[str, str]:
+    """What the grader says of each question of ``lab_id`` when no answer was saved at all, in
+    ``language`` (a starter's verdicts, whatever language the grader speaks)."""
+    from autograder.grading.judge import score_lab
+
+    with tempfile.TemporaryDirectory(prefix="unanswered-") as empty:
+        result = score_lab(get_lab(lab_id), Path(empty), seed=0, language=language)
+    return {t.name: t.output for t in result.tests}

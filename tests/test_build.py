@@ -1,4 +1,5 @@
-"""labs/ and the instructor notebooks are generated: a rebuild must reproduce them byte for byte."""
+"""labs/, the instructor notebooks and the other edition (editions/) are generated: a rebuild must
+reproduce them byte for byte."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from labkit.checks import FILENAME as CHECKS
+from labkit.i18n import LANGUAGES
 
 from autograder.build import BuildError, build, instructor_notebook
+from autograder.course import EDITIONS, course_language
 from autograder.labs import all_labs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +37,25 @@ def test_student_and_instructor_notebooks_in_sync(rebuilt, lab_id):
         assert committed[name] == fresh[name], f"labs/{lab_id}/{name} is out of date: run ./run build"
     src_nb = f"solutions/{lab_id}/{lab_id}.ipynb"
     assert (ROOT / src_nb).read_bytes() == (rebuilt / src_nb).read_bytes(), f"{src_nb} is stale: ./run build"
+
+
+@pytest.mark.parametrize("lab_id", sorted(all_labs()))
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != course_language()])
+def test_other_edition_in_sync(rebuilt, lab_id, language):
+    """The edition that is not the course language's, in editions/<language>/, is built too."""
+    for kind in ("labs", "solutions"):
+        folder = f"{EDITIONS}/{language}/{kind}/{lab_id}"
+        committed, fresh = _files(ROOT / folder), _files(rebuilt / folder)
+        assert committed.keys() == fresh.keys(), f"{folder} files differ: run ./run build"
+        for name in fresh:
+            assert committed[name] == fresh[name], f"{folder}/{name} is out of date: run ./run build"
+    assert set(_files(ROOT / EDITIONS / language / "labs" / lab_id)) == {f"{lab_id}.ipynb", CHECKS}
+    assert set(_files(ROOT / EDITIONS / language / "solutions" / lab_id)) == {f"{lab_id}.ipynb"}
+
+
+def test_editions_hold_every_lab_and_nothing_else(rebuilt):
+    assert _files(ROOT / EDITIONS).keys() == _files(rebuilt / EDITIONS).keys()
+    assert not (ROOT / EDITIONS / course_language()).exists(), "the course language's edition is nbgrader's"
 
 
 def test_every_lab_directory_is_registered():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lab_helpers import xor_deep_model
+from lab_helpers import edition_notebook, xor_deep_model
 
 from autograder.grading.judge import score_lab
 from autograder.grading.workdir import stage
@@ -117,17 +117,18 @@ NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=sys.argv[3] 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """All four notebooks (instructor and student, labs 18 and 19) executed in parallel, seed 0."""
+    """All four notebooks (instructor and student of labs 18 and 19, ``lab_helpers.EDITION``)
+    executed in parallel, seed 0."""
     base = tmp_path_factory.mktemp("xor-notebooks")
     env = {**os.environ, "LAB_SEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     procs, dirs = {}, {}
     for lab_id in (LAB18, LAB19):
-        for kind, folder, allow_errors in (("reference", "solutions", "0"), ("starter", "labs", "1")):
+        for kind, allow_errors in (("reference", "0"), ("starter", "1")):
             work = base / f"{lab_id}-{kind}"
             work.mkdir()
             notebook = work / f"{lab_id}.ipynb"
-            shutil.copy(ROOT / folder / lab_id / f"{lab_id}.ipynb", notebook)
+            shutil.copy(edition_notebook(lab_id, kind), notebook)
             stage(get_lab(lab_id), work, seed=0)  # public checks + hidden inputs, as grading lays them out
             procs[lab_id, kind] = subprocess.Popen(
                 [sys.executable, "-c", _RUNNER, str(notebook), str(work), allow_errors],

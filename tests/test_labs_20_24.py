@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lab_helpers import grade, mlp
+from lab_helpers import edition_notebook, grade, mlp
 from labkit.answers import save_answer
 
 from autograder.grading.judge import score_lab
@@ -159,11 +159,11 @@ nbformat.write(nb, sys.argv[1])
 
 
 def _execute(base: Path, lab_id: str, kind: str) -> tuple[tuple[str, str], Path, str]:
-    folder, allow_errors = {"reference": ("solutions", "0"), "starter": ("labs", "1")}[kind]
+    allow_errors = {"reference": "0", "starter": "1"}[kind]
     work = base / f"{lab_id}-{kind}"
     work.mkdir()
     notebook = work / f"{lab_id}.ipynb"
-    shutil.copy(ROOT / folder / lab_id / f"{lab_id}.ipynb", notebook)
+    shutil.copy(edition_notebook(lab_id, kind), notebook)  # lab_helpers.EDITION
     stage(get_lab(lab_id), work, seed=0)  # public checks + hidden inputs, as grading lays them out
     env = {**os.environ, "LAB_SEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")

@@ -55,6 +55,8 @@ def course(tmp_path_factory, mnist_path) -> Path:
     nbgrader(course, "generate_assignment", LAB, "--force")
     released = course / "labs" / LAB / f"{LAB}.ipynb"
     assert released.read_bytes() == (ROOT / "labs" / LAB / f"{LAB}.ipynb").read_bytes()
+    # nothing but the notebook and its public checks: no sources, no catalogs (solution comments)
+    assert {p.name for p in released.parent.iterdir()} == {f"{LAB}.ipynb", "public_checks.json"}
     liar = course / "mallory.ipynb"
     nbformat.write(_liar(released), liar)
     submissions = (

@@ -44,7 +44,7 @@ from autograder.batch.worker import (
     sandbox_problem,
     worker_facts,
 )
-from autograder.options import Options, add_limit_args, add_seed_arg
+from autograder.options import Options, add_language_arg, add_limit_args, add_seed_arg
 
 MAX_ATTEMPTS = 2  # a task whose worker died is sent once more, then recorded as not graded
 
@@ -452,6 +452,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
     add_limit_args(p)
     add_seed_arg(p)
+    add_language_arg(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_batch)
 
@@ -464,6 +465,7 @@ def cmd_batch(args) -> int:
         sandbox=not args.no_sandbox,
         limits=Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout),
         hidden_seed=args.hidden_seed,
+        language=args.language,
     ).to_settings()
     try:
         report = run_batch(

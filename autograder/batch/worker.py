@@ -215,6 +215,7 @@ def fingerprint() -> str:
     files += sorted(PROJECT_ROOT.glob("solutions/*/*.ipynb")) + sorted(
         PROJECT_ROOT.glob("solutions/*/*.json")
     )
+    files += sorted(PROJECT_ROOT.glob("editions/*/solutions/*/*.ipynb"))  # the other edition's sources
     for path in files:
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -8,6 +8,11 @@ the kit on the student's answer (``labkit.checks``). A question that reads a sav
 expected values are recomputed from the student's own weights), or whose comparisons take a value
 derived from the answer, is marked ``"grader"``: the kit saves it and says it is checked at grading.
 
+Labels are English (``what``, ``hint``, the names of ``others``); one made from a template
+(``N_("grad_f{where} = …").format(where="")``) is also recorded as its message id and arguments
+under the call's ``"messages"``, so that the kit says it in the student's language from its own
+catalog (``labkit.i18n``; a literal label is its own message id and needs nothing more).
+
 The result, ``solutions/<lab>/public_checks.json``, holds only public inputs' expected values and
 the lab's public constants; ``autograder build`` copies it next to the student notebook in
 ``labs/<lab>/`` (nbgrader's release copies a lab folder's files the same way).
@@ -22,6 +27,7 @@ import numpy as np
 from labkit import compare
 from labkit.answers import _is_model
 from labkit.checks import FILENAME, encode
+from labkit.i18n import Text, to_data
 
 from autograder.grading.judge import judge
 from autograder.spec import GradeContext, LabSpec
@@ -104,7 +110,10 @@ def record_question(spec: LabSpec, name: str, answers_dir: Path) -> dict:
             break
         if kind == "close":
             args["others"] = dict(args.get("others") or {})
-        out.append({"kind": kind, "source": source, **{k: encode(v) for k, v in args.items()}})
+        call = {"kind": kind, "source": source, **{k: encode(v) for k, v in args.items()}}
+        if texts := _messages(args):
+            call["messages"] = texts
+        out.append(call)
     if out:
         return {"mode": "replay", "calls": out, "shapes": shapes}
     # No comparison to replay (the grader compares in its own code, e.g. against the student's own
@@ -120,6 +129,19 @@ def record_question(spec: LabSpec, name: str, answers_dir: Path) -> dict:
         "atol": REFERENCE_ATOL,
         "shapes": shapes,
     }
+
+
+def _templated(text) -> bool:
+    return isinstance(text, Text) and (bool(text.args) or text.plural is not None)
+
+
+def _messages(args: dict) -> dict:
+    """The message ids of a call's labels that were made from a template (see the module doc)."""
+    out: dict = {k: to_data(args[k]) for k in ("what", "hint") if _templated(args.get(k))}
+    others = {str(name): to_data(name) for name in args.get("others") or {} if _templated(name)}
+    if others:
+        out["others"] = others
+    return out
 
 
 REFERENCE_RTOL, REFERENCE_ATOL = 1e-6, 1e-9  # "reference" mode: float answers vs the reference values

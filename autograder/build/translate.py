@@ -26,7 +26,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -148,7 +148,7 @@ def read_catalog(path: Path) -> Catalog:
 # The header of every lab catalog: true and the same on every machine and day (no "FIRST AUTHOR",
 # no clock, no Babel version), so that re-merging an unchanged source changes no byte.
 PROJECT = "keras-labs-autograder"
-CATALOG_DATE = datetime(2026, 12, 3, 8, 19, tzinfo=timezone.utc)  # when the lab catalogs began
+CATALOG_DATE = datetime(2026, 12, 3, 8, 19, tzinfo=UTC)  # when the lab catalogs began
 LANGUAGE_TEAMS = {"ko": "Korean"}
 _GENERATED_BY = re.compile(rb'"Generated-By: [^"\\]*\\n"')
 

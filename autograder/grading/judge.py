@@ -11,6 +11,7 @@ import traceback
 
 from labkit.answers import AnswerError
 
+from autograder.i18n import _, localize, speaking
 from autograder.results import LabResult, TestResult
 from autograder.spec import GradeContext, LabSpec, NotAttempted, Question, Verdict
 
@@ -22,18 +23,24 @@ def judge(question: Question, ctx: GradeContext) -> Verdict:
     except NotAttempted as exc:
         return Verdict(False, str(exc), status="failed")
     except AnswerError as exc:
-        return Verdict(False, f"unusable answer: {exc}", status="error")
+        return Verdict(False, _("unusable answer: {error}").format(error=exc), status="error")
     except Exception as exc:  # noqa: BLE001 - a crash in grading is a verdict, never a crash
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Verdict(
             False,
-            f"could not grade `{question.name}`: {type(exc).__name__}: {exc} "
-            f"(at {where.name}:{where.lineno})",
+            _("could not grade `{name}`: {error}: {message} (at {where})").format(
+                name=question.name,
+                error=type(exc).__name__,
+                message=exc,
+                where=f"{where.name}:{where.lineno}",
+            ),
             status="error",
         )
     if not isinstance(verdict, Verdict):
         return Verdict(
-            False, f"grader bug: {question.name} returned {type(verdict).__name__}", status="error"
+            False,
+            _("grader bug: {name} returned {type}").format(name=question.name, type=type(verdict).__name__),
+            status="error",
         )
     return verdict
 
@@ -45,21 +52,29 @@ def to_test_result(question: Question, verdict: Verdict) -> TestResult:
         score=round(question.points * verdict.credit, 4),
         max_score=float(question.points),
         status=status,
-        output=verdict.message,
+        output=localize(verdict.message),
         hidden=question.hidden,
     )
 
 
-def score_lab(spec: LabSpec, answers_dir, seed: int, public_only: bool = False) -> LabResult:
-    """Every question of ``spec`` judged on the answers in ``answers_dir``."""
+def score_lab(
+    spec: LabSpec, answers_dir, seed: int, public_only: bool = False, language: str | None = None
+) -> LabResult:
+    """Every question of ``spec`` judged on the answers in ``answers_dir``, its feedback in
+    ``language`` (already resolved; default: the current one)."""
+    with speaking(language) as language:
+        return _score_lab(spec, answers_dir, seed, public_only, language)
+
+
+def _score_lab(spec: LabSpec, answers_dir, seed: int, public_only: bool, language: str) -> LabResult:
     ctx = GradeContext(answers_dir, seed, spec)
-    result = LabResult(lab=spec.lab_id)
+    result = LabResult(lab=spec.lab_id, language=language)
     for question in spec.questions:
         if public_only and question.hidden:
             continue
         result.tests.append(to_test_result(question, judge(question, ctx)))
     result.total()
-    result.notes.extend(ctx.__dict__.get("instructor_notes", []))
+    result.notes.extend(localize(note) for note in ctx.__dict__.get("instructor_notes", []))
     accuracy = ctx.__dict__.get("accuracy")
     if accuracy is not None:
         result.accuracy = round(float(accuracy), 6)

@@ -32,6 +32,7 @@ from traitlets import Integer
 from autograder.grading.judge import score_lab
 from autograder.grading.notebooks import identify_lab
 from autograder.grading.workdir import stage
+from autograder.i18n import lab_language
 from autograder.labs import get_lab
 
 _SEED_KEY = "autograder_hidden_seed"
@@ -70,7 +71,9 @@ class RescoreTests(NbGraderPreprocessor):
         if not lab or _SEED_KEY not in resources:
             return nb, resources
         spec = get_lab(lab)
-        result = score_lab(spec, where / "answers", seed=resources[_SEED_KEY])
+        # the verdicts in the notebook's language: its edition, unless $LABKIT_LANGUAGE says otherwise
+        language, _note = lab_language(None, (nb.metadata.get("autograder") or {}).get("language"))
+        result = score_lab(spec, where / "answers", seed=resources[_SEED_KEY], language=language)
         tests = {t.name: t for t in result.tests}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader") or {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from labkit.compare import close
+from labkit.i18n import N_, joined, lazy_ngettext
 from labkit.mnist import CLASSES, N_STATS, N_TRAIN, N_TRAIN_EVAL, PIXELS, Mnist, accuracy, mnist, outputs  # noqa: F401
 from labkit.plots import ACTIVATION_LAYERS as _ACTIVATION_LAYERS
 from labkit.plots import init_statistics  # noqa: F401 - the grader's definition of the statistics
@@ -152,61 +153,84 @@ def check_architecture(
     ``course``: how the course names the architecture, quoted in messages.
     """
     if model is None or not hasattr(model, "layers"):
-        return fail(f"Expected a keras.Model. Received: {type(model).__name__}")
+        return fail(N_("Expected a keras.Model. Received: {type}").format(type=type(model).__name__))
     arch = describe(model)
     found, odd = blocks(model)
-    want = f"{hidden} hidden Dense layer{'s' * (hidden != 1)} + 1 output Dense layer" + (
-        f" ({course})" if course else ""
+    want = lazy_ngettext(
+        "{n} hidden Dense layer + 1 output Dense layer",
+        "{n} hidden Dense layers + 1 output Dense layer",
+        hidden,
     )
+    if course:
+        want = joined(want, " (", course, ")")
     shape = getattr(model, "input_shape", None)
     if shape != (None, PIXELS):
         return fail(
-            f"Expected inputs of shape (None, {PIXELS}) (flattened 28×28 images). Received: {shape}. "
-            "Hint: start the model with keras.Input(shape=(784,))."
+            N_(
+                "Expected inputs of shape (None, {pixels}) (flattened 28×28 images). Received: {shape}. "
+                "Hint: start the model with keras.Input(shape=(784,))."
+            ).format(pixels=PIXELS, shape=shape)
         )
     if odd:
-        allowed = "Dense and Dropout" if dropout else "Dense"
-        return fail(f"Expected only {allowed} layers in this lab. Received: {', '.join(odd)} in {arch}.")
+        if dropout:
+            message = N_("Expected only Dense and Dropout layers in this lab. Received: {odd} in {arch}.")
+        else:
+            message = N_("Expected only Dense layers in this lab. Received: {odd} in {arch}.")
+        return fail(message.format(odd=", ".join(odd), arch=arch))
     if len(found) != hidden + 1:
-        return fail(f"Expected {want}. Received: {len(found)} Dense layers: {arch}.")
+        return fail(
+            N_("Expected {want}. Received: {n} Dense layers: {arch}.").format(
+                want=want, n=len(found), arch=arch
+            )
+        )
     *hidden_blocks, last = found
     for block in hidden_blocks:
         if block.activation != "relu":
             return fail(
-                f"Expected ReLU in every hidden layer. Received: '{block.name}' uses "
-                f"{block.activation} in {arch}."
+                N_(
+                    "Expected ReLU in every hidden layer. Received: '{name}' uses {activation} in {arch}."
+                ).format(name=block.name, activation=block.activation, arch=arch)
             )
     if last.units != CLASSES:
         return fail(
-            f"Expected an output layer with {CLASSES} units (one per digit). Received: {last.units} "
-            f"units in {arch}."
+            N_(
+                "Expected an output layer with {classes} units (one per digit). Received: {units} units in {arch}."
+            ).format(classes=CLASSES, units=last.units, arch=arch)
         )
     if logits and last.activation != "linear":
         return fail(
-            f"Expected the output layer to give logits (activation=None) and the loss "
-            f"from_logits=True. Received: activation={last.activation} in {arch}. Hint: with large "
-            "weights the softmax saturates to exactly 0 or 1 and the gradient vanishes."
+            N_(
+                "Expected the output layer to give logits (activation=None) and the loss "
+                "from_logits=True. Received: activation={activation} in {arch}. Hint: with large "
+                "weights the softmax saturates to exactly 0 or 1 and the gradient vanishes."
+            ).format(activation=last.activation, arch=arch)
         )
     if not logits and last.activation not in ("linear", "softmax"):
         return fail(
-            f"Expected the output layer to give logits (activation=None) or softmax probabilities. "
-            f"Received: activation={last.activation} in {arch}."
+            N_(
+                "Expected the output layer to give logits (activation=None) or softmax probabilities. "
+                "Received: activation={activation} in {arch}."
+            ).format(activation=last.activation, arch=arch)
         )
     rates = [b.dropout for b in hidden_blocks]
     if dropout and not any(r > 0 for r in rates):
         return fail(
-            f"Expected Dropout after the hidden layers (the lesson of this lab). Received: no Dropout "
-            f"in {arch}. Hint: keras.layers.Dropout(rate) after each hidden Dense layer."
+            N_(
+                "Expected Dropout after the hidden layers (the lesson of this lab). Received: no Dropout "
+                "in {arch}. Hint: keras.layers.Dropout(rate) after each hidden Dense layer."
+            ).format(arch=arch)
         )
     if dropout and any(r >= 0.8 for r in rates + [input_dropout(model)]):
-        return fail(f"Expected dropout rates below 0.8. Received: {arch}.")
+        return fail(N_("Expected dropout rates below 0.8. Received: {arch}.").format(arch=arch))
     if last.dropout:
-        return fail(f"Expected no Dropout after the output layer. Received: {arch}.")
+        return fail(N_("Expected no Dropout after the output layer. Received: {arch}.").format(arch=arch))
     if not dropout and (any(rates) or input_dropout(model)):
         return fail(
-            f"Expected no Dropout in this lab (it is the next lab's topic). Received: Dropout in {arch}."
+            N_(
+                "Expected no Dropout in this lab (it is the next lab's topic). Received: Dropout in {arch}."
+            ).format(arch=arch)
         )
-    return ok(f"architecture {arch}")
+    return ok(N_("architecture {arch}").format(arch=arch))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,7 +249,7 @@ def check_init(model, kind: str) -> Verdict:
     ``"proper"`` (Glorot or He weights, zero biases)?"""
     dense = _dense_layers(model)
     if not dense:
-        return fail("Expected Dense layers in the initial model. Received: none")
+        return fail(N_("Expected Dense layers in the initial model. Received: none"))
     if kind == "naive":
         kernels = [_numpy(d.kernel) for d in dense]
         biases = np.concatenate([_numpy(d.bias).ravel() for d in dense if d.use_bias] or [np.zeros(0)])
@@ -233,18 +257,22 @@ def check_init(model, kind: str) -> Verdict:
             std, mean = float(w.std()), float(w.mean())
             if not (0.9 <= std <= 1.1 and abs(mean) < 0.1):
                 return fail(
-                    f"Expected naive N(0, 1) weights (mean 0, std 1) in '{layer.name}'. Received: mean "
-                    f"{mean:.3g}, std {std:.3g}. Hint: kernel_initializer=keras.initializers."
-                    "RandomNormal(mean=0.0, stddev=1.0)."
+                    N_(
+                        "Expected naive N(0, 1) weights (mean 0, std 1) in '{name}'. Received: mean "
+                        "{mean:.3g}, std {std:.3g}. Hint: kernel_initializer=keras.initializers."
+                        "RandomNormal(mean=0.0, stddev=1.0)."
+                    ).format(name=layer.name, mean=mean, std=std)
                 )
         std = float(biases.std()) if biases.size else 0.0
         if not 0.8 <= std <= 1.2:
             return fail(
-                f"Expected naive N(0, 1) biases too (the course's first try initializes them like the "
-                f"weights). Received: bias std {std:.3g}. Hint: bias_initializer=keras.initializers."
-                "RandomNormal(mean=0.0, stddev=1.0)."
+                N_(
+                    "Expected naive N(0, 1) biases too (the course's first try initializes them like the "
+                    "weights). Received: bias std {std:.3g}. Hint: bias_initializer=keras.initializers."
+                    "RandomNormal(mean=0.0, stddev=1.0)."
+                ).format(std=std)
             )
-        return ok("naive N(0, 1) initialization")
+        return ok(N_("naive N(0, 1) initialization"))
     names = []
     for layer in dense:
         w = _numpy(layer.kernel)
@@ -257,15 +285,19 @@ def check_init(model, kind: str) -> Verdict:
             names.append("Glorot")
         else:
             return fail(
-                f"Expected Glorot (std {glorot:.3g}) or He (std {he:.3g}) weights in '{layer.name}' "
-                f"({fan_in}→{fan_out}). Received: std {std:.3g}. Hint: kernel_initializer='he_normal'."
+                N_(
+                    "Expected Glorot (std {glorot:.3g}) or He (std {he:.3g}) weights in '{name}' "
+                    "({fan_in}→{fan_out}). Received: std {std:.3g}. Hint: kernel_initializer='he_normal'."
+                ).format(glorot=glorot, he=he, name=layer.name, fan_in=fan_in, fan_out=fan_out, std=std)
             )
         if layer.use_bias and float(np.max(np.abs(_numpy(layer.bias)))) > 0.1:
             return fail(
-                f"Expected biases near 0 at initialization in '{layer.name}' (Keras' default 'zeros'). "
-                f"Received: max |b| = {float(np.max(np.abs(_numpy(layer.bias)))):.3g}."
+                N_(
+                    "Expected biases near 0 at initialization in '{name}' (Keras' default 'zeros'). "
+                    "Received: max |b| = {max:.3g}."
+                ).format(name=layer.name, max=float(np.max(np.abs(_numpy(layer.bias)))))
             )
-    return ok(f"{'/'.join(dict.fromkeys(names))} initialization")
+    return ok(N_("{names} initialization").format(names="/".join(dict.fromkeys(names))))
 
 
 def saturated_fraction(model, x: np.ndarray) -> float:
@@ -290,29 +322,33 @@ def grade_init_stats(ctx: GradeContext, name: str, kind: str, hidden: int, x, y)
     act = close(
         ctx.answer(name, "act_std"),
         expected["act_std"],
-        "activation std per Dense layer",
+        N_("activation std per Dense layer"),
         rtol=2e-3,
         atol=1e-6,
-        hint="np.std of each Dense layer's output (after ReLU; logits for the last layer).",
+        hint=N_("np.std of each Dense layer's output (after ReLU; logits for the last layer)."),
     )
     if not act.passed:
         return act
     grad = close(
         ctx.answer(name, "grad_norm"),
         expected["grad_norm"],
-        "gradient norm per Dense kernel",
+        N_("gradient norm per Dense kernel"),
         rtol=2e-3,
         atol=1e-6,
-        hint="the norm of d(mean cross-entropy)/d(kernel), one per Dense layer, loss from logits.",
+        hint=N_("the norm of d(mean cross-entropy)/d(kernel), one per Dense layer, loss from logits."),
         others={
-            "the norms of the summed (not mean) loss": expected["grad_norm"] * len(x),
+            N_("the norms of the summed (not mean) loss"): expected["grad_norm"] * len(x),
         },
     )
     if not grad.passed:
         return grad
     stds = ", ".join(f"{v:.3g}" for v in expected["act_std"])
     norms = ", ".join(f"{v:.3g}" for v in expected["grad_norm"])
-    return ok(f"{init.message}; activation std [{stds}]; gradient norms [{norms}]")
+    return ok(
+        N_("{init}; activation std [{stds}]; gradient norms [{norms}]").format(
+            init=init.message, stds=stds, norms=norms
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -334,13 +370,20 @@ class Plausibility:
 
     def problem(self, test: float, held_out: float) -> str | None:
         if test - held_out > self.max_test_over_held_out:
-            return (
-                f"its test accuracy {test:.2%} is {(test - held_out) * 100:.2f} points above its "
-                f"accuracy on 5,000 held-out training digits ({held_out:.2%}); honest runs of this "
-                f"recipe stay within {self.max_test_over_held_out * 100:.2f} points"
+            return N_(
+                "its test accuracy {test:.2%} is {points:.2f} points above its "
+                "accuracy on 5,000 held-out training digits ({held_out:.2%}); honest runs of this "
+                "recipe stay within {limit:.2f} points"
+            ).format(
+                test=test,
+                points=(test - held_out) * 100,
+                held_out=held_out,
+                limit=self.max_test_over_held_out * 100,
             )
         if test > self.ceiling:
-            return f"its test accuracy {test:.2%} is above what this recipe reaches ({self.ceiling:.2%})"
+            return N_(
+                "its test accuracy {test:.2%} is above what this recipe reaches ({ceiling:.2%})"
+            ).format(test=test, ceiling=self.ceiling)
         return None
 
 
@@ -373,31 +416,40 @@ def grade_trained_model(
         problem = plausible.problem(acc, held_out_accuracy(ctx, name))
         if problem:
             flag_for_instructor(
-                ctx, f"possible training on the test set: `{name}` — {problem}. No accuracy points given."
+                ctx,
+                N_(
+                    "possible training on the test set: `{name}` — {problem}. No accuracy points given."
+                ).format(name=name, problem=problem),
             )
             return fail(
-                f"flagged: Expected a test accuracy an honest run of this lab's recipe can reach. "
-                f"Received: {problem}. Was the model fitted on the test images? It must train on "
-                "x_fit only; the instructor has been notified and can review it."
+                N_(
+                    "flagged: Expected a test accuracy an honest run of this lab's recipe can reach. "
+                    "Received: {problem}. Was the model fitted on the test images? It must train on "
+                    "x_fit only; the instructor has been notified and can review it."
+                ).format(problem=problem)
             )
     if np.isfinite(acc) and acc >= threshold:
-        return ok(f"{arch.message}; test accuracy {acc:.2%} ≥ {threshold:.2%}")
-    tail = f" Hint: {hint}" if hint else ""
-    return fail(
-        f"Expected test accuracy ≥ {threshold:.2%} (re-evaluated on the 10,000 test images). "
-        f"Received: {acc:.2%} for {arch.message.removeprefix('architecture ')}.{tail}"
-    )
+        return ok(
+            N_("{architecture}; test accuracy {accuracy:.2%} ≥ {threshold:.2%}").format(
+                architecture=arch.message, accuracy=acc, threshold=threshold
+            )
+        )
+    message = N_(
+        "Expected test accuracy ≥ {threshold:.2%} (re-evaluated on the 10,000 test images). "
+        "Received: {accuracy:.2%} for {model}."
+    ).format(threshold=threshold, accuracy=acc, model=describe(model))
+    return fail(joined(message, " ", N_("Hint: {hint}").format(hint=hint)) if hint else message)
 
 
 def grade_gap(ctx: GradeContext, name: str, model_name: str = "model", atol: float = 1.5e-3) -> Verdict:
     """The student's train accuracy, test accuracy and their gap, remeasured on the saved model."""
     if saved_model(ctx, model_name) is None:
-        return fail("Expected a keras.Model in the `model` answer. Received: something else")
+        return fail(N_("Expected a keras.Model in the `model` answer. Received: something else"))
     train, test = train_accuracy(ctx, model_name), test_accuracy(ctx, model_name)
     for key, want, what in (
-        ("train_accuracy", train, "train accuracy (first 10,000 training images)"),
-        ("test_accuracy", test, "test accuracy (10,000 test images)"),
-        ("gap", train - test, "gap = train accuracy − test accuracy"),
+        ("train_accuracy", train, N_("train accuracy (first 10,000 training images)")),
+        ("test_accuracy", test, N_("test accuracy (10,000 test images)")),
+        ("gap", train - test, N_("gap = train accuracy − test accuracy")),
     ):
         got = np.asarray(ctx.answer(name, key), dtype=float)
         verdict = close(
@@ -406,12 +458,16 @@ def grade_gap(ctx: GradeContext, name: str, model_name: str = "model", atol: flo
             what,
             rtol=0,
             atol=atol,
-            hint="accuracies as fractions in [0, 1] of the model saved above, in inference mode.",
-            others={"a percentage (use a fraction in [0, 1])": np.asarray(want * 100)},
+            hint=N_("accuracies as fractions in [0, 1] of the model saved above, in inference mode."),
+            others={N_("a percentage (use a fraction in [0, 1])"): np.asarray(want * 100)},
         )
         if not verdict.passed:
             return verdict
-    return ok(f"train {train:.2%}, test {test:.2%}, gap {train - test:+.2%} (remeasured)")
+    return ok(
+        N_("train {train:.2%}, test {test:.2%}, gap {gap:+.2%} (remeasured)").format(
+            train=train, test=test, gap=train - test
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------

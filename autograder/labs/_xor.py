@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, localize
 
 from autograder.labs._arrays import as_array
 from autograder.spec import Verdict, fail, ok
@@ -98,11 +99,11 @@ def lookalike_verdict(received, expected, what: str, others: dict, rtol: float, 
         for name, value in others.items():
             value = np.asarray(value, dtype=float)
             if value.size == rec.size and value.size and np.allclose(rec.ravel(), value.ravel(), rtol, atol):
-                tail = f" Hint: {hint}" if hint else ""
-                return fail(
-                    f"Expected {what} with shape {exp.shape}. Received: {compare._fmt(rec)} — that looks "
-                    f"like {name}.{tail}"
+                text = N_(
+                    "Expected {what} with shape {shape}. Received: {received} — that looks like {name}."
                 )
+                text = text.format(what=what, shape=exp.shape, received=compare._fmt(rec), name=name)
+                return fail(localize(text) + compare._tail(hint))
     return compare.close(received, expected, what, rtol=rtol, atol=atol, hint=hint, others=others)
 
 
@@ -136,10 +137,10 @@ def describe(model) -> str:
             parts.append(f"Dense({layer.units}, {_activation(layer)})")
         else:
             parts.append(type(layer).__name__)
-    return " → ".join(parts) or "no layers"
+    return " → ".join(parts) or localize(N_("no layers"))
 
 
-def architecture_verdict(model, hidden_activation: str, what: str = "the model") -> Verdict:
+def architecture_verdict(model, hidden_activation: str, what: str = N_("the model")) -> Verdict:
     """2 → 10 → 10 → 10 → 1: three hidden Dense layers with ``hidden_activation``, a sigmoid output."""
     import keras
 
@@ -147,45 +148,72 @@ def architecture_verdict(model, hidden_activation: str, what: str = "the model")
     acts = [hidden_activation] * len(HIDDEN_UNITS) + ["sigmoid"]
     wanted = " → ".join(f"Dense({u}, {a})" for u, a in zip(units, acts))
     if not isinstance(model, keras.Model):
-        return fail(f"Expected {what} to be a keras.Model ({wanted}). Received: {type(model).__name__}")
+        return fail(
+            N_("Expected {what} to be a keras.Model ({wanted}). Received: {type}").format(
+                what=what, wanted=wanted, type=type(model).__name__
+            )
+        )
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     extra = [type(layer).__name__ for layer in layers if not isinstance(layer, keras.layers.Dense)]
     if extra:
         return fail(
-            f"Expected {what} to have only Dense layers: {wanted}. Received: {describe(model)}. "
-            "Hint: give each Dense its activation (Dense(10, activation=...)) instead of separate "
-            f"{', '.join(sorted(set(extra)))} layers."
+            N_(
+                "Expected {what} to have only Dense layers: {wanted}. Received: {model}. "
+                "Hint: give each Dense its activation (Dense(10, activation=...)) instead of separate "
+                "{extra} layers."
+            ).format(what=what, wanted=wanted, model=describe(model), extra=", ".join(sorted(set(extra))))
         )
     dense = dense_layers(model)
     got_units = [layer.units for layer in dense]
     if len(dense) != len(units):
         return fail(
-            f"Expected {what} to have {len(units)} Dense layers: {wanted}. Received: {len(dense)} "
-            f"Dense layers: {describe(model)}"
+            N_(
+                "Expected {what} to have {n} Dense layers: {wanted}. Received: {got} Dense layers: {model}"
+            ).format(what=what, n=len(units), wanted=wanted, got=len(dense), model=describe(model))
         )
     if got_units != units:
         return fail(
-            f"Expected units {units} ({wanted}). Received: units {got_units} in {what}: {describe(model)}"
+            N_("Expected units {units} ({wanted}). Received: units {got} in {what}: {model}").format(
+                units=units, wanted=wanted, got=got_units, what=what, model=describe(model)
+            )
         )
     got_acts = [_activation(layer) for layer in dense]
     if got_acts != acts:
         bad = next(i for i, (g, a) in enumerate(zip(got_acts, acts)) if g != a)
         return fail(
-            f"Expected activation {acts[bad]!r} in Dense layer {bad + 1} of {what} ({wanted}). "
-            f"Received: {got_acts[bad]!r} ({describe(model)})"
+            N_(
+                "Expected activation {expected} in Dense layer {n} of {what} ({wanted}). Received: {got} ({model})"
+            ).format(
+                expected=repr(acts[bad]),
+                n=bad + 1,
+                what=what,
+                wanted=wanted,
+                got=repr(got_acts[bad]),
+                model=describe(model),
+            )
         )
     try:
         in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
     except (AttributeError, ValueError):
         return fail(
-            f"Expected {what} to know its input shape (2,). Received: a model that was never built. "
-            "Hint: start the Sequential with keras.Input(shape=(2,))."
+            N_(
+                "Expected {what} to know its input shape (2,). Received: a model that was never built. "
+                "Hint: start the Sequential with keras.Input(shape=(2,))."
+            ).format(what=what)
         )
     if in_shape[1:] != (2,):
-        return fail(f"Expected {what} to take inputs of shape (2,). Received: input shape {in_shape[1:]}")
+        return fail(
+            N_("Expected {what} to take inputs of shape (2,). Received: input shape {shape}").format(
+                what=what, shape=in_shape[1:]
+            )
+        )
     if out_shape[1:] != (1,):
-        return fail(f"Expected {what} to output shape (1,). Received: output shape {out_shape[1:]}")
-    return ok(f"{what}: {describe(model)}")
+        return fail(
+            N_("Expected {what} to output shape (1,). Received: output shape {shape}").format(
+                what=what, shape=out_shape[1:]
+            )
+        )
+    return ok(N_("{what}: {model}").format(what=what, model=describe(model)))
 
 
 def to_numpy(value) -> np.ndarray:
@@ -199,23 +227,27 @@ def biases(model) -> list[np.ndarray]:
     return [to_numpy(layer.bias) for layer in dense_layers(model) if layer.bias is not None]
 
 
-def at_init_verdict(model, what: str = "the model") -> Verdict:
+def at_init_verdict(model, what: str = N_("the model")) -> Verdict:
     """Keras initializes every bias to 0: a model with a nonzero bias has been trained already."""
     if any(np.any(b != 0) for b in biases(model)):
         return fail(
-            f"Expected {what} at initialization (Keras starts every bias at 0). Received: nonzero biases "
-            "— it was saved after training. Hint: compute the norms and run this check before model.fit."
+            N_(
+                "Expected {what} at initialization (Keras starts every bias at 0). Received: nonzero biases "
+                "— it was saved after training. Hint: compute the norms and run this check before model.fit."
+            ).format(what=what)
         )
-    return ok(f"{what} is at initialization")
+    return ok(N_("{what} is at initialization").format(what=what))
 
 
-def trained_verdict(model, what: str = "the model") -> Verdict:
+def trained_verdict(model, what: str = N_("the model")) -> Verdict:
     if all(np.all(b == 0) for b in biases(model)):
         return fail(
-            f"Expected {what} after training. Received: every bias is still 0, so model.fit never "
-            "updated it. Hint: train it first (train_xor)."
+            N_(
+                "Expected {what} after training. Received: every bias is still 0, so model.fit never "
+                "updated it. Hint: train it first (train_xor)."
+            ).format(what=what)
         )
-    return ok(f"{what} was trained")
+    return ok(N_("{what} was trained").format(what=what))
 
 
 def kernel_grad_norms(model, X: np.ndarray = XOR_X, Y: np.ndarray = XOR_Y) -> np.ndarray:
@@ -244,20 +276,22 @@ def norms_verdict(received, expected: np.ndarray, what: str) -> Verdict:
     """Student's per-layer norms against the grader's recomputation on the saved weights."""
     expected = np.asarray(expected, dtype=float)
     rec = as_array(received)
-    hint = (
+    hint = N_(
         "one norm per Dense layer (first hidden layer → output layer), of the gradient of the mean "
         "binary cross-entropy on the 4 XOR points with respect to the layer's kernel."
     )
     if rec is not None and rec.shape == (2 * expected.size,):
         if np.allclose(rec[::2], expected, rtol=NORMS_RTOL, atol=1e-9):
             return fail(
-                f"Expected {what}: {expected.size} kernel-gradient norms. Received: {rec.size} values — "
-                "it includes the bias gradients. Hint: keep only each layer's kernel (layer.kernel)."
+                N_(
+                    "Expected {what}: {n} kernel-gradient norms. Received: {got} values — "
+                    "it includes the bias gradients. Hint: keep only each layer's kernel (layer.kernel)."
+                ).format(what=what, n=expected.size, got=rec.size)
             )
     others = {
-        "the norms in reverse order (output layer first)": expected[::-1],
-        "the squared norms — take the square root (tf.norm)": expected**2,
-        "the norms of the summed loss (not the mean over the 4 points)": 4 * expected,
+        N_("the norms in reverse order (output layer first)"): expected[::-1],
+        N_("the squared norms — take the square root (tf.norm)"): expected**2,
+        N_("the norms of the summed loss (not the mean over the 4 points)"): 4 * expected,
     }
     return compare.close(
         rec if rec is not None else received,
@@ -271,4 +305,6 @@ def norms_verdict(received, expected: np.ndarray, what: str) -> Verdict:
 
 
 def ratio_text(norms: np.ndarray) -> str:
-    return f"last/first = {norms[-1] / norms[0]:.3g} (norms {', '.join(f'{n:.3g}' for n in norms)})"
+    return N_("last/first = {ratio:.3g} (norms {norms})").format(
+        ratio=norms[-1] / norms[0], norms=", ".join(f"{n:.3g}" for n in norms)
+    )

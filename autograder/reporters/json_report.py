@@ -6,7 +6,7 @@ import json
 
 from autograder.results import SubmissionResult
 
-LAB_KEYS = ("lab", "score", "max_score", "execution_time", "tests", "errors", "notes", "accuracy")
+LAB_KEYS = ("lab", "score", "max_score", "execution_time", "tests", "errors", "notes", "accuracy", "language")
 
 
 def lab_object(lab) -> dict:
@@ -14,7 +14,7 @@ def lab_object(lab) -> dict:
     return {k: data[k] for k in LAB_KEYS}
 
 
-def to_json(result: SubmissionResult, single: bool | None = None, **_) -> str:
+def to_json(result: SubmissionResult, single: bool | None = None, **_ignored) -> str:
     """``single``: emit the one lab's object (a notebook was graded) rather than the wrapper."""
     single = len(result.labs) == 1 and not result.errors if single is None else single
     if single and result.labs:

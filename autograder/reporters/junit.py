@@ -1,13 +1,15 @@
-"""JUnit XML for CI: one ``<testsuite>`` per lab, one ``<testcase>`` per graded test."""
+"""JUnit XML for CI: one ``<testsuite>`` per lab, one ``<testcase>`` per graded test (its text in
+the lab's language; names and ids are the grader's, in every language)."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from autograder.i18n import _
 from autograder.results import SubmissionResult
 
 
-def to_junit(result: SubmissionResult, **_) -> str:
+def to_junit(result: SubmissionResult, language: str | None = None, **_ignored) -> str:
     suites = ET.Element(
         "testsuites", name="autograder", tests=str(sum(len(lab.tests) for lab in result.labs))
     )
@@ -32,7 +34,9 @@ def to_junit(result: SubmissionResult, **_) -> str:
                 ET.SubElement(case, "failure", message=test.output[:500]).text = test.output
             elif test.status == "error":
                 ET.SubElement(case, "error", message=test.output[:500]).text = test.output
-            ET.SubElement(case, "system-out").text = f"{test.score:g}/{test.max_score:g} points"
+            ET.SubElement(case, "system-out").text = _(
+                "{score:g}/{max_score:g} points", language or lab.language
+            ).format(score=test.score, max_score=test.max_score)
         if lab.errors or lab.notes:
             ET.SubElement(suite, "system-err").text = "\n".join(lab.errors + lab.notes)
     for error in result.errors:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.i18n import _
+
 ANSWERS_DIR = "answers"
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -45,12 +47,15 @@ def _plain_array(key: str, value) -> np.ndarray:
             arr = np.array(value)
     except Exception as exc:  # noqa: BLE001 - any student object may fail to convert
         raise AnswerError(
-            f"Expected a number or an array for `{key}`. Received: {type(value).__name__} ({exc})"
+            _("Expected a number or an array for `{key}`. Received: {type} ({error})").format(
+                key=key, type=type(value).__name__, error=exc
+            )
         ) from exc
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise AnswerError(
-            f"Expected numbers for `{key}`. Received: an array of dtype {arr.dtype} "
-            f"(type {type(value).__name__})"
+            _("Expected numbers for `{key}`. Received: an array of dtype {dtype} (type {type})").format(
+                key=key, dtype=arr.dtype, type=type(value).__name__
+            )
         )
     return arr.astype(np.float64) if arr.dtype.kind == "f" else arr
 
@@ -58,7 +63,9 @@ def _plain_array(key: str, value) -> np.ndarray:
 def save_answer(directory: str | os.PathLike, name: str, value) -> list[Path]:
     """Write ``value`` as answer ``name`` under ``directory``; returns the files written."""
     if not _NAME.match(name):
-        raise AnswerError(f"Expected an answer name of letters, digits and _. Received: {name!r}")
+        raise AnswerError(
+            _("Expected an answer name of letters, digits and _. Received: {name}").format(name=repr(name))
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     items = value if isinstance(value, dict) else {"value": value}
@@ -68,7 +75,9 @@ def save_answer(directory: str | os.PathLike, name: str, value) -> list[Path]:
             old.unlink()
     for key, item in items.items():
         if not _NAME.match(str(key)):
-            raise AnswerError(f"Expected keys of letters, digits and _. Received: {key!r}")
+            raise AnswerError(
+                _("Expected keys of letters, digits and _. Received: {key}").format(key=repr(key))
+            )
         if _is_model(item):
             target = directory / f"{name}.{key}.keras"
             # Keras' own NumPy-2 `__array__` DeprecationWarning: nothing the student can act on.
@@ -105,7 +114,9 @@ def load_answer(directory: str | os.PathLike, name: str, models: bool = True) ->
             for key in data.files:
                 out[key] = data[key]
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise AnswerError(f"answer file {path.name} is unreadable: {exc}") from exc
+        raise AnswerError(
+            _("answer file {file} is unreadable: {error}").format(file=path.name, error=exc)
+        ) from exc
     if models:
         for model_path in sorted(directory.glob(f"{name}.*.keras")):
             key = model_path.name[len(name) + 1 : -len(".keras")]
@@ -116,11 +127,13 @@ def load_answer(directory: str | os.PathLike, name: str, models: bool = True) ->
 def load_model_safely(path: Path):
     """Load a ``.keras`` file with ``safe_mode=True`` (no Lambda/pickled code) and ``compile=False``."""
     if path.is_symlink() or not path.is_file():
-        raise AnswerError(f"model file {path.name} is not a regular file")
+        raise AnswerError(_("model file {file} is not a regular file").format(file=path.name))
     if not zipfile.is_zipfile(path):
         raise AnswerError(
-            f"Expected a Keras .keras model archive in {path.name}. Received: a file that is not "
-            "a zip archive (was it saved with model.save('….keras')?)"
+            _(
+                "Expected a Keras .keras model archive in {file}. Received: a file that is not "
+                "a zip archive (was it saved with model.save('….keras')?)"
+            ).format(file=path.name)
         )
     import keras
 
@@ -129,5 +142,7 @@ def load_model_safely(path: Path):
     except Exception as exc:  # noqa: BLE001 - report any loader failure as a verdict
         text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         if "safe_mode" in str(exc) or "Lambda" in str(exc):
-            text = "it contains a Lambda layer or other code, which grading refuses to load (safe_mode)"
-        raise AnswerError(f"model file {path.name} could not be loaded: {text}") from exc
+            text = _("it contains a Lambda layer or other code, which grading refuses to load (safe_mode)")
+        raise AnswerError(
+            _("model file {file} could not be loaded: {reason}").format(file=path.name, reason=text)
+        ) from exc

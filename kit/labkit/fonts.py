@@ -108,3 +108,11 @@ def prepare(language: str | None = None) -> str:
     if language == "ko":
         use_hangul_font()
     return language
+
+
+def label(message: str, language: str | None = None) -> str:
+    """A kit message (``labkit`` catalog) for a plot, in the language the plot can be drawn in:
+    the kit's, or English where no installed font draws it."""
+    from labkit import i18n
+
+    return i18n._(message, plot_language(language))

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.i18n import _
+
 HIDDEN_DIR = "hidden_inputs"
 _STRUCTURE = "__structure__"
 
@@ -42,7 +44,11 @@ def pack(value) -> dict[str, np.ndarray]:
             return {kind: key}
         arr = np.asarray(item)
         if arr.dtype == object:
-            raise TypeError(f"Expected numbers or arrays in a hidden input. Received: {type(item).__name__}")
+            raise TypeError(
+                _("Expected numbers or arrays in a hidden input. Received: {type}").format(
+                    type=type(item).__name__
+                )
+            )
         arrays[key] = arr
         return {"array": key}
 
@@ -83,8 +89,10 @@ def read(directory: str | os.PathLike, name: str):
     path = Path(directory) / HIDDEN_DIR / f"{name}.npz"
     if not path.is_file():
         raise HiddenInputMissing(
-            f"the hidden inputs of `{name}` are given by the grader when it grades this notebook "
-            f"(expected {HIDDEN_DIR}/{name}.npz next to the notebook; it is not there)"
+            _(
+                "the hidden inputs of `{name}` are given by the grader when it grades this notebook "
+                "(expected {path} next to the notebook; it is not there)"
+            ).format(name=name, path=f"{HIDDEN_DIR}/{name}.npz")
         )
     with np.load(path, allow_pickle=False) as data:
         return unpack({k: data[k] for k in data.files})

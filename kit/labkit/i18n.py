@@ -133,6 +133,19 @@ class Text(str):
         return Text, self.__getnewargs__()
 
 
+def joined(*parts: str) -> str:
+    """``parts`` concatenated, staying lazy where one is a ``Text``: ``joined("∂E/∂w", where)``
+    is plain ``"∂E/∂w"`` when ``where`` is ``""`` and a ``Text`` saying ``where`` in the student's
+    language otherwise. The joint itself is no message (there is nothing in it to translate)."""
+    parts = tuple(part for part in parts if part)
+    if not any(isinstance(part, Text) for part in parts):
+        return "".join(parts)
+    if len(parts) == 1:
+        return parts[0]
+    names = [f"p{i}" for i in range(len(parts))]
+    return Text("".join("{" + name + "}" for name in names), dict(zip(names, parts)))
+
+
 def localize(value, language: str | None = None, messages: Messages | None = None):
     """``value`` in ``language`` (default: the current one of its catalog).
 

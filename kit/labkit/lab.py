@@ -3,7 +3,8 @@
 Usage in a lab notebook (the first, locked cell)::
 
     from labkit import Lab
-    lab = Lab("lab18_xor_sigmoid")
+    lab = Lab("lab18_xor_sigmoid")                  # the English edition
+    lab = Lab("lab18_xor_sigmoid", language="ko")   # the Korean edition: every line in Korean
 
 and in each test cell::
 
@@ -14,6 +15,9 @@ replays the grader's public comparisons on it (``labkit.checks``: data, no refer
 prints one friendly line. A wrong answer raises
 ``CheckFailed``, whose short rendering replaces the traceback — nbgrader still sees an error, so it
 gives the cell 0 points, but the student sees "Expected … Received …", not a stack trace.
+
+Every line is in the notebook's language (``labkit.i18n``: the edition's ``language=``, unless
+``$LABKIT_LANGUAGE`` overrides it), English when none is given.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from pathlib import Path
 from labkit import answers as _answers
 from labkit import checks as _checks
 from labkit import hidden as _hidden
+from labkit import i18n
+from labkit.i18n import _
 
 
 class CheckFailed(Exception):
@@ -120,20 +126,21 @@ class _CellLog:
                 if isinstance(error, NameError) and (missing := _missing_name(error)) not in _seen | {name}:
                     return self.explain(missing, _seen | {name})  # the first link of the chain
                 if error is None:
-                    return False, (
-                        f"`{name}` was defined once but is gone (was the kernel restarted?): "
+                    return False, _(
+                        "`{name}` was defined once but is gone (was the kernel restarted?): "
                         "run the cells above again"
-                    )
+                    ).format(name=name)
                 if isinstance(error, NotImplementedError):
-                    return True, (
-                        f"`{name}` comes from a step you have not written yet "
+                    return True, _(
+                        "`{name}` comes from a step you have not written yet "
                         "(its cell still raises NotImplementedError)"
-                    )
-                return False, (
-                    f"`{name}` comes from an earlier cell that failed ({type(error).__name__}: "
-                    f"{str(error)[:120]}) — fix that cell first"
-                )
-        return True, f"`{name}` is not defined: run the cells above first (Run → Run All Cells)"
+                    ).format(name=name)
+                return False, _(
+                    "`{name}` comes from an earlier cell that failed ({error}: {message}) — fix that cell first"
+                ).format(name=name, error=type(error).__name__, message=str(error)[:120])
+        return True, _("`{name}` is not defined: run the cells above first (Run → Run All Cells)").format(
+            name=name
+        )
 
 
 def _missing_name(exc: NameError) -> str:
@@ -168,8 +175,8 @@ def _install_cell_hooks(log: _CellLog) -> None:
 
     def one_line(self, etype, value, tb, tb_offset=None):
         if issubclass(etype, NotImplementedError):
-            text = (
-                "✘ not written yet: this cell runs code that still raises NotImplementedError — "
+            text = "✘ " + _(
+                "not written yet: this cell runs code that still raises NotImplementedError — "
                 "replace `raise NotImplementedError()` with your code, then run this cell again"
             )
         elif _traceback_depth(tb) <= 2:  # raised by the cell's own top-level code
@@ -199,11 +206,18 @@ def _takes_inputs(fn) -> bool:
     )
 
 
+def _label(name: str, question: dict) -> str:
+    """``sigmoid [1 pt]``: how every line names its question."""
+    return _("{name} [{points:g} pt]").format(name=name, points=question["points"])
+
+
 class Lab:
     """Self-checks for one lab, replayed from its ``public_checks.json`` (see ``labkit.checks``).
 
     ``answers_dir`` is where the grader will look for answers; ``checks_dir`` where the public
-    checks are (default: ``$LABKIT_CHECKS``, then the notebook's folder).
+    checks are (default: ``$LABKIT_CHECKS``, then the notebook's folder). ``language``: the
+    notebook's edition (``"ko"`` in the Korean one; ``$LABKIT_LANGUAGE`` overrides it), which
+    every line printed here speaks; English when absent.
     """
 
     def __init__(
@@ -211,7 +225,13 @@ class Lab:
         lab_id: str,
         answers_dir: str | os.PathLike = _answers.ANSWERS_DIR,
         checks_dir: str | os.PathLike | None = None,
+        language: str | None = None,
     ):
+        self.language = i18n.set_language(edition=language)
+        if self.language != "en" and "matplotlib" in sys.modules:  # plots in this language: a font
+            from labkit import fonts
+
+            fonts.prepare(self.language)
         self.lab_id = lab_id
         self.data = _checks.load(lab_id, checks_dir)
         self.questions = {q["name"]: q for q in self.data["questions"]}
@@ -225,7 +245,11 @@ class Lab:
         """A value of this lab defined by the course (a pass mark, a public input)."""
         constants = self.data.get("constants", {})
         if name not in constants:
-            raise KeyError(f"Expected one of {sorted(constants)} for {self.lab_id}. Received: {name!r}")
+            raise KeyError(
+                _("Expected one of {names} for {lab}. Received: {name}").format(
+                    names=sorted(constants), lab=self.lab_id, name=repr(name)
+                )
+            )
         return _checks.decode(constants[name])
 
     def constants(self, *names: str):
@@ -240,7 +264,11 @@ class Lab:
 
     def _question(self, name: str) -> dict:
         if name not in self.questions:
-            raise KeyError(f"Expected one of {list(self.questions)} for {self.lab_id}. Received: {name!r}")
+            raise KeyError(
+                _("Expected one of {names} for {lab}. Received: {name}").format(
+                    names=list(self.questions), lab=self.lab_id, name=repr(name)
+                )
+            )
         return self.questions[name]
 
     def check(self, name: str, answer, **extra):
@@ -251,7 +279,7 @@ class Lab:
         ``extra``: further named values stored with it (e.g. ``model=model``).
         """
         question = self._question(name)
-        label = f"{name} [{question['points']:g} pt]"
+        label = _label(name, question)
         args = ()
         if question["hidden"] and _takes_inputs(answer):
             # A hidden test: its inputs are data the grader wrote next to the notebook. Outside
@@ -259,7 +287,12 @@ class Lab:
             try:
                 args = (_hidden.read(".", name),)
             except _hidden.HiddenInputMissing:
-                print(f"ℹ {label} (hidden test): skipped here — it runs when the grader grades this notebook")
+                print(
+                    "ℹ "
+                    + _(
+                        "{label} (hidden test): skipped here — it runs when the grader grades this notebook"
+                    ).format(label=label)
+                )
                 return
         if inspect.isfunction(answer) or inspect.ismethod(answer):
             try:
@@ -267,16 +300,25 @@ class Lab:
             except NotImplementedError:
                 self.results[name] = False
                 raise CheckFailed(
-                    f"{label}: not attempted yet — replace `raise NotImplementedError()`"
+                    _("{label}: not attempted yet — replace `raise NotImplementedError()`").format(
+                        label=label
+                    )
                 ) from None
             except NameError as exc:
                 self.results[name] = False
                 not_attempted, why = self._cells.explain(_missing_name(exc))
-                prefix = "not attempted yet" if not_attempted else "not checked"
-                raise CheckFailed(f"{label}: {prefix} — {why}") from None
+                if not_attempted:
+                    line = _("{label}: not attempted yet — {why}")
+                else:
+                    line = _("{label}: not checked — {why}")
+                raise CheckFailed(line.format(label=label, why=why)) from None
             except Exception as exc:  # noqa: BLE001 - student's code; report, don't crash
                 self.results[name] = False
-                raise CheckFailed(f"{label}: your code raised {type(exc).__name__}: {exc}") from None
+                raise CheckFailed(
+                    _("{label}: your code raised {error}: {message}").format(
+                        label=label, error=type(exc).__name__, message=exc
+                    )
+                ) from None
         if extra:
             answer = {**(answer if isinstance(answer, dict) else {"value": answer}), **extra}
         try:
@@ -286,18 +328,23 @@ class Lab:
             raise CheckFailed(f"{label}: {exc}") from None
         if question["hidden"]:
             self.results[name] = True
-            print(f"ℹ {label} (hidden test): answer saved for the grader")
+            print("ℹ " + _("{label} (hidden test): answer saved for the grader").format(label=label))
             return
         if question.get("mode") not in ("replay", "reference"):
             self.results[name] = True
             self.saved.add(name)
-            print(f"ℹ {label}: saved — the grader checks it on your saved model when you submit")
+            print(
+                "ℹ "
+                + _("{label}: saved — the grader checks it on your saved model when you submit").format(
+                    label=label
+                )
+            )
             return
         verdict = _checks.replay(question, self._answers_for(question))
         self.results[name] = verdict.passed
         if not verdict.passed:
-            raise CheckFailed(f"{label}: {verdict.message}")
-        print(f"✔ {label}: {verdict.message}")
+            raise CheckFailed(f"{label}: {i18n.localize(verdict.message)}")
+        print(f"✔ {label}: {i18n.localize(verdict.message)}")
 
     def _answers_for(self, question: dict) -> dict[str, dict]:
         names = {key.split(".", 1)[0] for key in question.get("shapes", {})}
@@ -315,14 +362,16 @@ class Lab:
         grading it follows the restored hidden check, which has then already recorded a verdict.
         """
         question = self._question(name)
-        label = f"{name} [{question['points']:g} pt]"
+        label = _label(name, question)
         if self.results.get(name) is not None:  # the hidden check itself ran (grading): it spoke already
             return
         if not any(self.results.values()):
             raise CheckFailed(
-                f"{label}: a hidden test runs here at grading — make the checks above pass first"
+                _("{label}: a hidden test runs here at grading — make the checks above pass first").format(
+                    label=label
+                )
             )
-        print(f"ℹ {label}: a hidden test runs here at grading")
+        print("ℹ " + _("{label}: a hidden test runs here at grading").format(label=label))
 
     def summary(self) -> None:
         """Print one line: how many public checks pass so far, and what is left to the grader.
@@ -336,14 +385,18 @@ class Lab:
         points = sum(q["points"] for q in checked if self.results.get(q["name"]))
         total = sum(q["points"] for q in checked)
         hidden = sum(q["hidden"] for q in questions)
-        line = f"{passed}/{len(checked)} public checks pass ({points:g}/{total:g} points)"
+        line = _("{passed}/{checked} public checks pass ({points:g}/{total:g} points)").format(
+            passed=passed, checked=len(checked), points=points, total=total
+        )
         if self.saved:
-            line += f"; {len(self.saved)} saved for the grader (checked on your model)"
+            line += "; " + _("{n} saved for the grader (checked on your model)").format(n=len(self.saved))
         if hidden:
-            line += f"; {hidden} hidden test{'s' * (hidden > 1)} run at grading"
+            line += "; " + _.ngettext(
+                "{n} hidden test run at grading", "{n} hidden tests run at grading", hidden
+            ).format(n=hidden)
         if self.data.get("manual"):
-            line += f"; {len(self.data['manual'])} written answer(s) are graded by hand"
+            line += "; " + _("{n} written answer(s) are graded by hand").format(n=len(self.data["manual"]))
         missing = [q["name"] for q in public if self.results.get(q["name"]) is None]
         if missing:
-            line += f". Not run yet: {', '.join(missing)}"
+            line += ". " + _("Not run yet: {names}").format(names=", ".join(missing))
         print(line)

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.i18n import N_, _, localize
+
 ENV_VAR = "AUTOGRADER_MNIST"
 MANIFEST = Path(__file__).resolve().parent / "mnist_manifest.json"  # shipped inside the kit
 # A course checkout (kit/labkit/ inside it, editable install): its datasets/ folder is searched too.
@@ -48,8 +50,10 @@ class DatasetError(RuntimeError):
 def _manifest() -> dict:
     if not MANIFEST.exists():
         raise DatasetError(
-            f"Expected the dataset manifest at {MANIFEST}. Received: no such file "
-            "(reinstall the student kit: `pip install ./kit` from the course repository)."
+            _(
+                "Expected the dataset manifest at {path}. Received: no such file "
+                "(reinstall the student kit: `pip install ./kit` from the course repository)."
+            ).format(path=MANIFEST)
         )
     return json.loads(MANIFEST.read_text())["mnist.npz"]
 
@@ -73,18 +77,18 @@ class CheckReport:
 
 
 def candidate_paths(path: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
-    """The places searched, in order, as ``(why, path)`` pairs."""
+    """The places searched, in order, as ``(why, path)`` pairs (``why``: English ``Text``)."""
     out: list[tuple[str, Path]] = []
     if path is not None:
-        out.append(("path argument", Path(path)))
+        out.append((N_("path argument"), Path(path)))
     if os.environ.get(ENV_VAR):
         out.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
     if (_CHECKOUT / "kit" / "labkit").is_dir():
-        out.append(("project datasets/", _CHECKOUT / "datasets" / "mnist.npz"))
-    out.append(("next to the notebook", Path("mnist.npz")))
-    out.append(("datasets/ next to the notebook", Path("datasets") / "mnist.npz"))
+        out.append((N_("project datasets/"), _CHECKOUT / "datasets" / "mnist.npz"))
+    out.append((N_("next to the notebook"), Path("mnist.npz")))
+    out.append((N_("datasets/ next to the notebook"), Path("datasets") / "mnist.npz"))
     keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    out.append(("Keras cache", keras_home / "datasets" / "mnist.npz"))
+    out.append((N_("Keras cache"), keras_home / "datasets" / "mnist.npz"))
     return out
 
 
@@ -97,21 +101,23 @@ def verify_mnist(path: str | os.PathLike) -> CheckReport:
     manifest = _manifest()
     report = CheckReport(path=path, ok=False)
     if not path.exists():
-        report.lines.append(f"{path}: no such file")
+        report.lines.append(_("{path}: no such file").format(path=path))
         return report
     if path.is_dir():
-        report.lines.append(f"{path}: expected a .npz file, received a directory")
+        report.lines.append(_("{path}: expected a .npz file, received a directory").format(path=path))
         return report
     size = path.stat().st_size
     file_digest = _sha256_file(path)
-    report.lines.append(f"size {size:,} bytes, sha256 {file_digest}")
+    report.lines.append(_("size {size:,} bytes, sha256 {digest}").format(size=size, digest=file_digest))
     for name, known in manifest["file_sha256"].items():
         if file_digest == known:
-            report.lines.append(f"file digest matches the {name} MNIST file")
+            report.lines.append(_("file digest matches the {name} MNIST file").format(name=name))
     if not zipfile.is_zipfile(path):
         report.lines.append(
-            "Expected a NumPy .npz archive (a zip file). Received: a file that is not a zip "
-            "archive (truncated download or wrong file?)"
+            _(
+                "Expected a NumPy .npz archive (a zip file). Received: a file that is not a zip "
+                "archive (truncated download or wrong file?)"
+            )
         )
         return report
     try:
@@ -119,7 +125,9 @@ def verify_mnist(path: str | os.PathLike) -> CheckReport:
             missing = [k for k in _ARRAYS if k not in data.files]
             if missing:
                 report.lines.append(
-                    f"Expected arrays {list(_ARRAYS)}. Received: {sorted(data.files)} (missing {missing})"
+                    _("Expected arrays {expected}. Received: {received} (missing {missing})").format(
+                        expected=list(_ARRAYS), received=sorted(data.files), missing=missing
+                    )
                 )
                 return report
             bad = False
@@ -128,22 +136,40 @@ def verify_mnist(path: str | os.PathLike) -> CheckReport:
                 arr = data[key]
                 problems = []
                 if list(arr.shape) != want["shape"]:
-                    problems.append(f"shape {tuple(want['shape'])} vs received {arr.shape}")
+                    problems.append(
+                        _("shape {expected} vs received {received}").format(
+                            expected=tuple(want["shape"]), received=arr.shape
+                        )
+                    )
                 if str(arr.dtype) != want["dtype"]:
-                    problems.append(f"dtype {want['dtype']} vs received {arr.dtype}")
+                    problems.append(
+                        _("dtype {expected} vs received {received}").format(
+                            expected=want["dtype"], received=arr.dtype
+                        )
+                    )
                 if key.startswith("y") and arr.size and (arr.min() < 0 or arr.max() > 9):
-                    problems.append(f"labels in 0..9 vs received {arr.min()}..{arr.max()}")
+                    problems.append(
+                        _("labels in 0..9 vs received {low}..{high}").format(low=arr.min(), high=arr.max())
+                    )
                 if not problems:
                     digest = hashlib.sha256(arr.tobytes()).hexdigest()
                     if digest not in want["sha256"] and file_digest not in manifest["file_sha256"].values():
-                        problems.append(f"content digest {want['sha256'][0][:12]}… vs {digest[:12]}…")
+                        problems.append(
+                            _("content digest {expected}… vs {received}…").format(
+                                expected=want["sha256"][0][:12], received=digest[:12]
+                            )
+                        )
                 if problems:
                     bad = True
-                    report.lines.append(f"{key}: expected " + "; ".join(problems))
+                    report.lines.append(
+                        _("{key}: expected {problems}").format(key=key, problems="; ".join(problems))
+                    )
                 else:
                     report.lines.append(f"{key}: {arr.shape} {arr.dtype} ok")
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        report.lines.append(f"Expected a readable .npz archive. Received: unreadable ({exc})")
+        report.lines.append(
+            _("Expected a readable .npz archive. Received: unreadable ({error})").format(error=exc)
+        )
         return report
     if bad:
         return report
@@ -168,9 +194,11 @@ def _download(dest: Path) -> None:  # pragma: no cover - no network in CI
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise DatasetError(
-            f"MNIST was not found locally and the download from {url} failed ({exc}). "
-            f"Fix: put mnist.npz at {dest} or set ${ENV_VAR}=/path/to/mnist.npz "
-            "(in this course's machines: ../shared/datasets/mnist.npz)."
+            _(
+                "MNIST was not found locally and the download from {url} failed ({error}). "
+                "Fix: put mnist.npz at {path} or set {variable}=/path/to/mnist.npz "
+                "(in this course's machines: ../shared/datasets/mnist.npz)."
+            ).format(url=url, error=exc, path=dest, variable=f"${ENV_VAR}")
         ) from exc
     if dest.exists():  # someone put a file there meanwhile: never overwrite it
         part.unlink(missing_ok=True)
@@ -182,21 +210,31 @@ def find_mnist(path: str | os.PathLike | None = None, download: bool = True) -> 
     """Return the verified path of MNIST, searching (and downloading) as the module doc says."""
     searched = []
     for why, candidate in candidate_paths(path):
-        searched.append(f"{why}: {candidate}")
+        searched.append(f"{localize(why)}: {candidate}")
         if candidate.exists():
             report = verify_mnist(candidate)
             if not report.ok:
                 raise DatasetError(
-                    f"{candidate} (from {why}) is not a valid MNIST file:\n  "
+                    _("{path} (from {why}) is not a valid MNIST file:").format(
+                        path=candidate, why=localize(why)
+                    )
+                    + "\n  "
                     + "\n  ".join(report.lines)
-                    + "\nFix: replace it with the official Keras mnist.npz or the course's "
-                    "offline copy (../shared/datasets/mnist.npz). It was left untouched."
+                    + "\n"
+                    + _(
+                        "Fix: replace it with the official Keras mnist.npz or the course's "
+                        "offline copy (../shared/datasets/mnist.npz). It was left untouched."
+                    )
                 )
             return candidate
         if why in ("path argument", f"${ENV_VAR}"):
-            raise DatasetError(f"Expected an MNIST file at {candidate} (from {why}). Received: no such file.")
+            raise DatasetError(
+                _("Expected an MNIST file at {path} (from {why}). Received: no such file.").format(
+                    path=candidate, why=localize(why)
+                )
+            )
     if not download:
-        raise DatasetError("MNIST not found. Searched:\n  " + "\n  ".join(searched))
+        raise DatasetError(_("MNIST not found. Searched:") + "\n  " + "\n  ".join(searched))
     dest = candidate_paths()[-1][1]
     _download(dest)
     return find_mnist(dest, download=False)
@@ -277,5 +315,9 @@ def outputs(model, x: np.ndarray, batch_size: int = EVAL_BATCH, training: bool =
 def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     out = outputs(model, x)
     if out.ndim != 2 or out.shape[1] != CLASSES:
-        raise ValueError(f"Expected outputs of shape (N, {CLASSES}). Received: {out.shape}")
+        raise ValueError(
+            _("Expected outputs of shape (N, {classes}). Received: {shape}").format(
+                classes=CLASSES, shape=out.shape
+            )
+        )
     return float(np.mean(np.argmax(out, axis=1) == y))

@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from labkit import fonts
+from labkit.i18n import _
 from labkit.mnist import CLASSES, N_TRAIN, outputs
 
 METRICS_ENV = "MNIST_LABS_METRICS"  # benchmarks: a file that collects training reports (JSON lines)
@@ -65,8 +66,10 @@ def training_report(lab_id: str, model, history, seconds: float, n_examples: int
         "gflops": round(gflops, 2),
     }
     print(
-        f"Trained {epochs} epochs in {seconds:.1f} s: {report['examples_per_s']:,.0f} examples/s, "
-        f"{gflops:.0f} GFLOP/s ({params:,} parameters)"
+        _(
+            "Trained {epochs} epochs in {seconds:.1f} s: {speed:,.0f} examples/s, "
+            "{gflops:.0f} GFLOP/s ({params:,} parameters)"
+        ).format(epochs=epochs, seconds=seconds, speed=report["examples_per_s"], gflops=gflops, params=params)
     )
     path = os.environ.get(METRICS_ENV)
     if path:
@@ -88,21 +91,21 @@ def plot_history(history, title: str = ""):
     """Training and validation curves: loss and accuracy per epoch."""
     import matplotlib.pyplot as plt
 
-    fonts.prepare()  # a Korean edition: a font with Hangul (labkit.fonts)
+    language = fonts.prepare()  # a Korean edition: a font with Hangul (labkit.fonts)
 
     hist = history.history
     epochs = np.arange(1, len(hist["loss"]) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for ax, key in zip(axes, ("loss", "accuracy")):
         if key in hist:
-            ax.plot(epochs, hist[key], "o-", label="training")
+            ax.plot(epochs, hist[key], "o-", label=_("training", language))
         if f"val_{key}" in hist:
-            ax.plot(epochs, hist[f"val_{key}"], "s--", label="validation")
-        ax.set_xlabel("epoch")
+            ax.plot(epochs, hist[f"val_{key}"], "s--", label=_("validation", language))
+        ax.set_xlabel(_("epoch", language))
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(title or "Learning curves")
+    fig.suptitle(title or _("Learning curves", language))
     fig.tight_layout()
     plt.show()
 
@@ -111,7 +114,7 @@ def plot_misclassified(model, x: np.ndarray, y: np.ndarray, n: int = 24, cols: i
     """A grid of test digits the model gets wrong: 'label→prediction' above each."""
     import matplotlib.pyplot as plt
 
-    fonts.prepare()
+    language = fonts.prepare()
 
     pred = np.argmax(outputs(model, x), axis=1)
     wrong = np.flatnonzero(pred != y)[:n]
@@ -122,7 +125,11 @@ def plot_misclassified(model, x: np.ndarray, y: np.ndarray, n: int = 24, cols: i
     for ax, i in zip(np.ravel(axes), wrong):
         ax.imshow(x[i].reshape(28, 28), cmap="gray_r")
         ax.set_title(f"{y[i]}→{pred[i]}", fontsize=9, color="crimson")
-    fig.suptitle(f"Misclassified test digits (true→predicted): {int(np.sum(pred != y))} of {len(y)}")
+    fig.suptitle(
+        _("Misclassified test digits (true→predicted): {wrong} of {total}", language).format(
+            wrong=int(np.sum(pred != y)), total=len(y)
+        )
+    )
     fig.tight_layout()
     plt.show()
 
@@ -137,7 +144,7 @@ def plot_confusion_matrix(model, x: np.ndarray, y: np.ndarray):
     """The confusion matrix (혼동 행렬) with counts; the diagonal holds the correct answers."""
     import matplotlib.pyplot as plt
 
-    fonts.prepare()
+    language = fonts.prepare()
 
     cm = confusion_matrix(model, x, y)
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
@@ -149,9 +156,11 @@ def plot_confusion_matrix(model, x: np.ndarray, y: np.ndarray):
             )
     ax.set_xticks(range(CLASSES))
     ax.set_yticks(range(CLASSES))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix (accuracy {np.trace(cm) / cm.sum():.2%})")
+    ax.set_xlabel(_("predicted", language))
+    ax.set_ylabel(_("true", language))
+    ax.set_title(
+        _("Confusion matrix (accuracy {accuracy:.2%})", language).format(accuracy=np.trace(cm) / cm.sum())
+    )
     fig.tight_layout()
     plt.show()
     return cm
@@ -161,18 +170,18 @@ def plot_init_statistics(stats: dict[str, dict[str, np.ndarray]]):
     """Activation std and gradient norm per layer, one line per initialization (log scale)."""
     import matplotlib.pyplot as plt
 
-    fonts.prepare()
+    language = fonts.prepare()
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for label, values in stats.items():
         layers = np.arange(1, len(values["act_std"]) + 1)
         axes[0].semilogy(layers, values["act_std"], "o-", label=label)
         axes[1].semilogy(layers, values["grad_norm"], "o-", label=label)
-    for ax, what in zip(axes, ("activation std", "gradient norm (kernel)")):
-        ax.set_xlabel("Dense layer")
+    for ax, what in zip(axes, (_("activation std", language), _("gradient norm (kernel)", language))):
+        ax.set_xlabel(_("Dense layer", language))
         ax.set_ylabel(what)
         ax.grid(alpha=0.3, which="both")
         ax.legend()
-    fig.suptitle("At initialization, on the first 512 test images")
+    fig.suptitle(_("At initialization, on the first 512 test images", language))
     fig.tight_layout()
     plt.show()

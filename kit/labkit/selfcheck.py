@@ -8,6 +8,9 @@ hidden tests and the questions judged on a saved model are listed as "checked at
 
 The official grade comes from the course's grader, which also restores locked cells and runs the
 hidden tests: this command only tells a student where they stand on the public checks.
+
+It speaks each notebook's language (its metadata's ``autograder.language``; ``$LABKIT_LANGUAGE``
+overrides it).
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ import nbformat
 
 from labkit import answers as _answers
 from labkit import checks as _checks
+from labkit import i18n
 from labkit import sandbox as sb
+from labkit.i18n import _
 
 
 @dataclass
@@ -44,6 +49,7 @@ class NotebookCheck:
     lab: str = ""
     lines: list[Line] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    language: str = i18n.DEFAULT  # the notebook's edition: what its lines are written in
 
     @property
     def score(self) -> float:
@@ -59,14 +65,31 @@ def _lab_of(nb, path: Path) -> str | None:
     return lab or (path.stem if path.stem.startswith("lab") else None)
 
 
+def _edition(nb) -> str | None:
+    return (nb.metadata.get("autograder") or {}).get("language")
+
+
 def check_notebook(path: Path, sandbox: bool = True, limits: sb.Limits | None = None) -> NotebookCheck:
     limits = limits or sb.Limits()
-    out = NotebookCheck(notebook=str(path))
+    out = NotebookCheck(notebook=str(path), language=i18n.resolve())
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a message, not a crash
-        out.errors.append(f"Expected a Jupyter notebook. Received: {path.name} ({type(exc).__name__}: {exc})")
+        out.errors.append(
+            _("Expected a Jupyter notebook. Received: {name} ({error}: {message})", out.language).format(
+                name=path.name, error=type(exc).__name__, message=exc
+            )
+        )
         return out
+    try:
+        out.language = i18n.resolve(edition=_edition(nb))
+    except i18n.UnknownLanguage as exc:
+        out.errors.append(str(exc))
+    with _.using(out.language):
+        return _check(nb, path, out, sandbox, limits)
+
+
+def _check(nb, path: Path, out: NotebookCheck, sandbox: bool, limits: sb.Limits) -> NotebookCheck:
     out.lab = _lab_of(nb, path) or ""
     try:
         data = _checks.load(out.lab, path.parent)
@@ -107,15 +130,21 @@ def check_notebook(path: Path, sandbox: bool = True, limits: sb.Limits | None = 
             )
             if proc.returncode != 0:
                 out.errors.append(
-                    f"the notebook could not be run: {proc.stderr.decode(errors='replace')[-500:]}"
+                    _("the notebook could not be run: {error}").format(
+                        error=proc.stderr.decode(errors="replace")[-500:]
+                    )
                 )
         except subprocess.TimeoutExpired:
-            out.errors.append(f"the notebook exceeded the {limits.notebook_seconds:g} s time limit")
+            out.errors.append(
+                _("the notebook exceeded the {seconds:g} s time limit").format(
+                    seconds=limits.notebook_seconds
+                )
+            )
         answers_dir = work / "answers"
         for question in data["questions"]:
             name, points = question["name"], float(question["points"])
             if question["hidden"] or question.get("mode") not in ("replay", "reference"):
-                what = "hidden test" if question["hidden"] else "checked on your saved model"
+                what = _("hidden test") if question["hidden"] else _("checked on your saved model")
                 out.lines.append(Line(name, points, 0.0, "at grading", what))
                 continue
             entry_answers = {}
@@ -131,7 +160,13 @@ def check_notebook(path: Path, sandbox: bool = True, limits: sb.Limits | None = 
                 verdict = _checks.replay(question, entry_answers)
                 status = "passed" if verdict.passed else "failed"
                 out.lines.append(
-                    Line(name, points, points if verdict.passed else 0.0, status, verdict.message)
+                    Line(
+                        name,
+                        points,
+                        points if verdict.passed else 0.0,
+                        status,
+                        i18n.localize(verdict.message),
+                    )
                 )
     return out
 
@@ -146,22 +181,36 @@ def find_notebooks(path: Path) -> list[Path]:
     ]
 
 
-def markdown(results: list[NotebookCheck]) -> str:
-    rows = ["## Public checks", "", "| lab | public checks | points |", "|---|---|---|"]
+def markdown(results: list[NotebookCheck], language: str | None = None) -> str:
+    """The report; its headings in ``language`` (default: the first notebook's), each notebook's
+    lines in its own."""
+    language = language or (results[0].language if results else i18n.resolve())
+    head = (_("lab", language), _("public checks", language), _("points", language))
+    rows = ["## " + _("Public checks", language), "", "| " + " | ".join(head) + " |", "|---|---|---|"]
     for r in results:
         checked = [line for line in r.lines if line.status != "at grading"]
         passed = sum(line.status == "passed" for line in checked)
-        rows.append(f"| {r.lab or r.notebook} | {passed}/{len(checked)} pass | {r.score:g}/{r.max_score:g} |")
+        rows.append(
+            f"| {r.lab or r.notebook} | "
+            + _("{passed}/{checked} pass", language).format(passed=passed, checked=len(checked))
+            + f" | {r.score:g}/{r.max_score:g} |"
+        )
     rows += [""]
     for r in results:
         for line in r.lines:
             mark = {"passed": "✔", "failed": "✘"}.get(line.status, "ℹ")
-            rows.append(f"- {mark} `{r.lab}` **{line.name}** [{line.points:g} pt]: {line.message}")
+            label = _("{name} [{points:g} pt]", r.language).format(
+                name=f"**{line.name}**", points=line.points
+            )
+            rows.append(f"- {mark} `{r.lab}` {label}: {line.message}")
         rows += [f"- ⚠ `{r.lab or r.notebook}`: {e}" for e in r.errors]
     rows += [
         "",
-        "Hidden tests, and the questions checked on your saved model, run only at official grading "
-        "(the course's grader); this page shows the public checks.",
+        _(
+            "Hidden tests, and the questions checked on your saved model, run only at official grading "
+            "(the course's grader); this page shows the public checks.",
+            language,
+        ),
     ]
     return "\n".join(rows) + "\n"
 
@@ -177,12 +226,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, help="exit 1 when the public-check points are below this")
     args = parser.parse_args(argv)
     sandbox = not args.no_sandbox
+    try:
+        i18n.set_language()  # $LABKIT_LANGUAGE, else English, until a notebook says its edition
+    except i18n.UnknownLanguage as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if sandbox and (problem := sb.probe()):
-        print(f"error: the sandbox cannot start here: {problem}", file=sys.stderr)
+        print(_("error: the sandbox cannot start here: {problem}").format(problem=problem), file=sys.stderr)
         return 2
     notebooks = find_notebooks(Path(args.path))
     if not notebooks:
-        print(f"error: Expected lab notebooks (*.ipynb) under {args.path}. Received: none", file=sys.stderr)
+        print(
+            _("error: Expected lab notebooks (*.ipynb) under {path}. Received: none").format(path=args.path),
+            file=sys.stderr,
+        )
         return 2
     results = [check_notebook(nb, sandbox=sandbox) for nb in notebooks]
     text = markdown(results)
@@ -196,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     total = sum(r.score for r in results)
     if args.fail_under is not None and total < args.fail_under:
-        print(f"public-check points {total:g} are below --fail-under {args.fail_under:g}", file=sys.stderr)
+        print(
+            _(
+                "public-check points {total:g} are below --fail-under {threshold:g}", results[0].language
+            ).format(total=total, threshold=args.fail_under),
+            file=sys.stderr,
+        )
         return 1
     return 0

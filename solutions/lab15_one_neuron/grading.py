@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs._arrays import as_array
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
@@ -92,16 +93,16 @@ def gradient_verdict(received, points: np.ndarray, where: str = "") -> Verdict:
     return compare.close(
         received,
         grad_error(w, x, y),
-        f"∂E/∂w{where}",
+        joined("∂E/∂w", where),
         rtol=1e-9,
         atol=1e-12,
         others={
-            "(w·x − y)·x: the factor 2 from the square is missing": (w * x - y) * x,
-            "2(w·x − y): the inner derivative ∂(w·x − y)/∂w = x is missing": 2 * (w * x - y),
-            "E itself, not its derivative": error(w, x, y),
-            "2(w·x − y)·w: multiplied by w instead of x": 2 * (w * x - y) * w,
+            N_("(w·x − y)·x: the factor 2 from the square is missing"): (w * x - y) * x,
+            N_("2(w·x − y): the inner derivative ∂(w·x − y)/∂w = x is missing"): 2 * (w * x - y),
+            N_("E itself, not its derivative"): error(w, x, y),
+            N_("2(w·x − y)·w: multiplied by w instead of x"): 2 * (w * x - y) * w,
         },
-        hint="E = u² with u = w·x − y, so ∂E/∂w = 2u · ∂u/∂w = 2(w·x − y)·x.",
+        hint=N_("E = u² with u = w·x − y, so ∂E/∂w = 2u · ∂u/∂w = 2(w·x − y)·x."),
     )
 
 
@@ -114,24 +115,29 @@ def nudge_verdict(received, points: np.ndarray = NUDGE_POINTS, h: float = NUDGE)
     w, x, y = points.T
     analytic = grad_error(w, x, y)
     rec = as_array(received)
-    what = f"the nudge estimate (E(w + {h:g}) − E(w)) / {h:g}"
+    what = N_("the nudge estimate (E(w + {h:g}) − E(w)) / {h:g}").format(h=h)
     if rec is None or rec.shape != analytic.shape:
         return compare.close(received, analytic, what)
     if not np.all(np.isfinite(rec)):
-        return fail(f"Expected finite {what}. Received: {compare._fmt(rec)}")
+        return fail(
+            N_("Expected finite {what}. Received: {values}").format(what=what, values=compare._fmt(rec))
+        )
     bound = 2.0 * x * x * h + 1e-6 * np.maximum(1.0, np.abs(analytic))
     if np.all(np.abs(rec - analytic) <= bound):
         gap = rec - analytic
         if np.all(np.abs(gap) < 0.01 * x * x * h):
             return fail(
-                f"Expected {what}, which differs from the exact gradient by about x²·h "
-                f"({compare._fmt(x * x * h)}). Received: exactly the analytic gradient "
-                f"{compare._fmt(rec)}. Hint: nudge w *forward* as the notes do — evaluate E at w + h and "
-                "at w, subtract, divide by h — instead of using the formula or a central difference."
+                N_(
+                    "Expected {what}, which differs from the exact gradient by about x²·h "
+                    "({size}). Received: exactly the analytic gradient "
+                    "{values}. Hint: nudge w *forward* as the notes do — evaluate E at w + h and "
+                    "at w, subtract, divide by h — instead of using the formula or a central difference."
+                ).format(what=what, size=compare._fmt(x * x * h), values=compare._fmt(rec))
             )
         return ok(
-            f"nudge estimates {compare._fmt(rec)} within x²·h of the exact gradient "
-            f"(largest gap {np.max(np.abs(gap)):.2g})"
+            N_("nudge estimates {values} within x²·h of the exact gradient (largest gap {gap:.2g})").format(
+                values=compare._fmt(rec), gap=np.max(np.abs(gap))
+            )
         )
     diffs = error(w + h, x, y) - error(w, x, y)
     return compare.close(
@@ -141,28 +147,32 @@ def nudge_verdict(received, points: np.ndarray = NUDGE_POINTS, h: float = NUDGE)
         rtol=0.0,
         atol=float(np.max(bound)),
         others={
-            "E(w + h) − E(w): the change of E, not yet divided by h": diffs,
-            "(E(w) − E(w + h)) / h: the subtraction is the wrong way round": -nudge_estimate(w, x, y, h),
+            N_("E(w + h) − E(w): the change of E, not yet divided by h"): diffs,
+            N_("(E(w) − E(w + h)) / h: the subtraction is the wrong way round"): -nudge_estimate(w, x, y, h),
             "E(w + h) / h": error(w + h, x, y) / h,
         },
-        hint="the slope is (change of E) / (change of w) = (E(w + h) − E(w)) / h.",
+        hint=N_("the slope is (change of E) / (change of w) = (E(w + h) − E(w)) / h."),
     )
 
 
 def trajectory_verdict(received, w0, x, y, lr, steps, where: str = "") -> Verdict:
     expected = gd_trajectory(w0, x, y, lr, steps)
     rec = as_array(received)
-    what = f"the GD trajectory [w₀, …, w_{steps}]{where}"
+    what = N_("the GD trajectory [w₀, …, w_{steps}]{where}").format(steps=steps, where=where)
     if rec is not None and rec.ndim == 1 and rec.shape != expected.shape:
         if rec.size == steps and np.allclose(rec, expected[1:], rtol=GD_RTOL, atol=1e-12):
             return fail(
-                f"Expected {what}: {steps + 1} values, the start w₀ first. Received: {rec.size} values — "
-                "the start is missing. Hint: begin the list with w0, then append w after each step."
+                N_(
+                    "Expected {what}: {n} values, the start w₀ first. Received: {got} values — "
+                    "the start is missing. Hint: begin the list with w0, then append w after each step."
+                ).format(what=what, n=steps + 1, got=rec.size)
             )
         if rec.size == steps and np.allclose(rec, expected[:-1], rtol=GD_RTOL, atol=1e-12):
             return fail(
-                f"Expected {what}: {steps + 1} values. Received: {rec.size} values — the last step's w "
-                "is missing. Hint: record w after every one of the `steps` updates."
+                N_(
+                    "Expected {what}: {n} values. Received: {got} values — the last step's w "
+                    "is missing. Hint: record w after every one of the `steps` updates."
+                ).format(what=what, n=steps + 1, got=rec.size)
             )
     return compare.close(
         received,
@@ -171,28 +181,38 @@ def trajectory_verdict(received, w0, x, y, lr, steps, where: str = "") -> Verdic
         rtol=GD_RTOL,
         atol=1e-12,
         others={
-            "gradient *ascent* (w + λ·∂E/∂w): use w − λ·∂E/∂w": gd_trajectory(w0, x, y, -lr, steps),
-            "GD without the factor 2 in ∂E/∂w": gd_trajectory(w0, x, y, lr / 2, steps),
+            N_("gradient *ascent* (w + λ·∂E/∂w): use w − λ·∂E/∂w"): gd_trajectory(w0, x, y, -lr, steps),
+            N_("GD without the factor 2 in ∂E/∂w"): gd_trajectory(w0, x, y, lr / 2, steps),
         },
-        hint="w ← w − λ·∂E/∂w with ∂E/∂w = 2(w·x − y)·x, starting from w0.",
+        hint=N_("w ← w − λ·∂E/∂w with ∂E/∂w = 2(w·x − y)·x, starting from w0."),
     )
 
 
 def classification_verdict(received, lrs, x: float, where: str = "") -> Verdict:
     expected = converges(lrs, x)
     rec = as_array(received)
-    what = f"converged (1) / diverged (0) for λ = {', '.join(f'{v:.4g}' for v in lrs)}{where}"
+    what = N_("converged (1) / diverged (0) for λ = {values}{where}").format(
+        values=", ".join(f"{v:.4g}" for v in lrs), where=where
+    )
     if rec is None or rec.shape != expected.shape:
         return compare.close(received, expected, what)
     if np.array_equal(rec, expected):
-        return ok(f"{what}: {expected.tolist()}")
+        return ok(joined(what, f": {expected.tolist()}"))
     if np.array_equal(rec, 1 - expected):
-        return fail(f"Expected {what}: {expected.tolist()}. Received: {rec.tolist()} — 0 and 1 are swapped.")
+        return fail(
+            N_("Expected {what}: {expected}. Received: {received} — 0 and 1 are swapped.").format(
+                what=what, expected=expected.tolist(), received=rec.tolist()
+            )
+        )
     wrong = [f"λ = {lr:.4g}" for lr, r, e in zip(lrs, rec, expected) if r != e]
     return fail(
-        f"Expected {what}: {expected.tolist()}. Received: {rec.astype(int).tolist()} (wrong for "
-        f"{', '.join(wrong)}). Hint: after each step the distance to the minimum w* = y/x is multiplied "
-        "by 1 − 2λx²; run enough steps and compare the error at the end with the error at the start."
+        N_(
+            "Expected {what}: {expected}. Received: {received} (wrong for "
+            "{wrong}). Hint: after each step the distance to the minimum w* = y/x is multiplied "
+            "by 1 − 2λx²; run enough steps and compare the error at the end with the error at the start."
+        ).format(
+            what=what, expected=expected.tolist(), received=rec.astype(int).tolist(), wrong=", ".join(wrong)
+        )
     )
 
 
@@ -210,7 +230,7 @@ def grade_gradient(ctx: GradeContext) -> Verdict:
             "E = (w·x − y)²",
             rtol=1e-9,
             atol=1e-12,
-            others={"w·x − y, not squared": w * x - y},
+            others={N_("w·x − y, not squared"): w * x - y},
         ),
         gradient_verdict(ctx.answer("gradient", "grad"), points),
     )
@@ -218,7 +238,7 @@ def grade_gradient(ctx: GradeContext) -> Verdict:
 
 def grade_gradient_hidden(ctx: GradeContext) -> Verdict:
     points = ctx.hidden_input("gradient_hidden")
-    return gradient_verdict(ctx.answer("gradient_hidden"), points, " at the hidden points")
+    return gradient_verdict(ctx.answer("gradient_hidden"), points, N_(" at the hidden points"))
 
 
 # -- Step 2: the nudge ------------------------------------------------------------------------------
@@ -232,12 +252,13 @@ def grade_tape(ctx: GradeContext) -> Verdict:
     return compare.close(
         ctx.answer("tape"),
         grad_error(w, x, y),
-        "∂E/∂w from tf.GradientTape",
+        N_("∂E/∂w from tf.GradientTape"),
         rtol=1e-5,
         atol=1e-6,
-        others={"E itself (tape.gradient was not used?)": error(w, x, y)},
-        hint="make w a tf.Variable, compute E inside `with tf.GradientTape() as tape:`, then "
-        "tape.gradient(E, w).",
+        others={N_("E itself (tape.gradient was not used?)"): error(w, x, y)},
+        hint=N_(
+            "make w a tf.Variable, compute E inside `with tf.GradientTape() as tape:`, then tape.gradient(E, w)."
+        ),
     )
 
 
@@ -250,7 +271,13 @@ def grade_gd_trajectory(ctx: GradeContext) -> Verdict:
 def grade_gd_hidden(ctx: GradeContext) -> Verdict:
     w0, x, y, lr, steps = ctx.hidden_input("gd_hidden")
     return trajectory_verdict(
-        ctx.answer("gd_hidden"), w0, x, y, lr, steps, f" (hidden: w0 = {w0:.3g}, x = {x:.3g}, λ = {lr:.3g})"
+        ctx.answer("gd_hidden"),
+        w0,
+        x,
+        y,
+        lr,
+        steps,
+        N_(" (hidden: w0 = {w0:.3g}, x = {x:.3g}, λ = {lr:.3g})").format(w0=w0, x=x, lr=lr),
     )
 
 
@@ -262,7 +289,7 @@ def grade_learning_rates(ctx: GradeContext) -> Verdict:
 def grade_learning_rates_hidden(ctx: GradeContext) -> Verdict:
     w0, x, y, lrs = ctx.hidden_input("learning_rates_hidden")
     return classification_verdict(
-        np.asarray(ctx.answer("learning_rates_hidden")), lrs, x, f" (hidden: x = {x:.3g})"
+        np.asarray(ctx.answer("learning_rates_hidden")), lrs, x, N_(" (hidden: x = {x:.3g})").format(x=x)
     )
 
 

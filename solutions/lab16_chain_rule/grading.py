@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit.answers import AnswerError
+from labkit.i18n import N_
 
 from autograder.labs.lab16_chain_rule import reference as R
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, ok
@@ -29,7 +30,7 @@ def grade_linear_hidden(ctx: GradeContext) -> Verdict:
         ctx.answer("linear_hidden", "forward"),
         ctx.answer("linear_hidden", "grads"),
         points,
-        " at the hidden points",
+        N_(" at the hidden points"),
     )
 
 
@@ -69,7 +70,9 @@ def grade_sigmoid_hidden(ctx: GradeContext) -> Verdict:
     grads = _answers(ctx, "sigmoid_hidden", "grad_")
     for index, (w0, w1, w2, x0, x1) in enumerate(cases):
         inputs = R.inputs_dict((w0, w1, w2), (x0, x1))
-        where = f" at hidden point {index + 1} (w = ({w0:.3g}, {w1:.3g}, {w2:.3g}), x = ({x0:.3g}, {x1:.3g}))"
+        where = N_(
+            " at hidden point {n} (w = ({w0:.3g}, {w1:.3g}, {w2:.3g}), x = ({x0:.3g}, {x1:.3g}))"
+        ).format(n=index + 1, w0=w0, w1=w1, w2=w2, x0=x0, x1=x1)
         verdict = R.forward_verdict(forward, inputs, where, index)
         if not verdict.passed:
             return verdict
@@ -77,7 +80,7 @@ def grade_sigmoid_hidden(ctx: GradeContext) -> Verdict:
         verdict = R.backward_verdict(grads, inputs, nodes, where, index)
         if not verdict.passed:
             return verdict
-    return ok(f"forward values and every local gradient correct at {len(cases)} hidden points")
+    return ok(N_("forward values and every local gradient correct at {n} hidden points").format(n=len(cases)))
 
 
 def _q(name, points, description, grade, hidden=False):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs._arrays import as_array
 from autograder.spec import Verdict, fail, ok
@@ -42,14 +43,20 @@ OPS = {
     "recip": lambda a: 1.0 / a,
 }
 OP_TEXT = {  # how each node computes its value, and its local derivative, in words
-    "p0": ("p0 = w0·x0 (multiply)", "∂p0/∂w0 = x0 and ∂p0/∂x0 = w0 — each input gets the *other* one"),
-    "p1": ("p1 = w1·x1 (multiply)", "∂p1/∂w1 = x1 and ∂p1/∂x1 = w1 — each input gets the *other* one"),
-    "s": ("s = p0 + p1 (add)", "∂s/∂p0 = ∂s/∂p1 = 1 — an add node passes the gradient through"),
-    "z": ("z = s + w2 (add)", "∂z/∂s = ∂z/∂w2 = 1 — an add node passes the gradient through"),
-    "n": ("n = −z (negate)", "∂n/∂z = −1"),
+    "p0": (
+        N_("p0 = w0·x0 (multiply)"),
+        N_("∂p0/∂w0 = x0 and ∂p0/∂x0 = w0 — each input gets the *other* one"),
+    ),
+    "p1": (
+        N_("p1 = w1·x1 (multiply)"),
+        N_("∂p1/∂w1 = x1 and ∂p1/∂x1 = w1 — each input gets the *other* one"),
+    ),
+    "s": (N_("s = p0 + p1 (add)"), N_("∂s/∂p0 = ∂s/∂p1 = 1 — an add node passes the gradient through")),
+    "z": (N_("z = s + w2 (add)"), N_("∂z/∂s = ∂z/∂w2 = 1 — an add node passes the gradient through")),
+    "n": (N_("n = −z (negate)"), "∂n/∂z = −1"),
     "e": ("e = exp(n)", "∂e/∂n = exp(n) = e"),
-    "d": ("d = e + 1 (+1)", "∂d/∂e = 1"),
-    "f": ("f = 1/d (reciprocal)", "∂f/∂d = −1/d²"),
+    "d": (N_("d = e + 1 (+1)"), "∂d/∂e = 1"),
+    "f": (N_("f = 1/d (reciprocal)"), "∂f/∂d = −1/d²"),
 }
 # Which question grades the local gradient of which nodes (one question per kind of node)
 GATE_QUESTIONS = {
@@ -147,23 +154,25 @@ def linear_verdict(forward, grads, points: np.ndarray, where: str = "") -> Verdi
     verdict_fwd = compare.close(
         forward,
         single(np.stack([w * x, w * x + b], axis=1)),
-        f"the forward values (q, f) = (w·x, q + b){where}",
+        N_("the forward values (q, f) = (w·x, q + b){where}").format(where=where),
         rtol=1e-9,
         atol=1e-12,
-        others={"(f, q): the two values swapped": single(np.stack([w * x + b, w * x], axis=1))},
+        others={N_("(f, q): the two values swapped"): single(np.stack([w * x + b, w * x], axis=1))},
     )
     verdict_bwd = compare.close(
         grads,
         single(numeric),
-        f"the gradients (∂f/∂w, ∂f/∂x, ∂f/∂b){where} (grader: central differences)",
+        N_("the gradients (∂f/∂w, ∂f/∂x, ∂f/∂b){where} (grader: central differences)").format(where=where),
         rtol=GRAPH_RTOL,
         atol=1e-9,
         others={
-            "(∂f/∂x, ∂f/∂w, ∂f/∂b): ∂f/∂w and ∂f/∂x are swapped": single(numeric[:, [1, 0, 2]]),
-            "(w, x, b): the inputs, not the derivatives": single(np.stack([w, x, b], axis=1)),
+            N_("(∂f/∂x, ∂f/∂w, ∂f/∂b): ∂f/∂w and ∂f/∂x are swapped"): single(numeric[:, [1, 0, 2]]),
+            N_("(w, x, b): the inputs, not the derivatives"): single(np.stack([w, x, b], axis=1)),
         },
-        hint="the multiply node q = w·x sends ∂f/∂q · x to w and ∂f/∂q · w to x; the add node f = q + b "
-        "passes ∂f/∂f = 1 unchanged to q and to b.",
+        hint=N_(
+            "the multiply node q = w·x sends ∂f/∂q · x to w and ∂f/∂q · w to x; the add node f = q + b "
+            "passes ∂f/∂f = 1 unchanged to q and to b."
+        ),
     )
     return compare.all_of(verdict_fwd, verdict_bwd)
 
@@ -172,17 +181,33 @@ def _scalar(data: dict, key: str, what: str, index: int | None = None):
     """data[key] as a float (or its index-th entry), or a Verdict explaining why it is unusable."""
     if key not in data:
         present = sorted(k for k in data if not k.startswith("__"))
-        return fail(f"Expected a value for node `{key}` in {what}. Received: keys {present}")
+        return fail(
+            N_("Expected a value for node `{key}` in {what}. Received: keys {keys}").format(
+                key=key, what=what, keys=present
+            )
+        )
     arr = as_array(data[key])
     if arr is None:
-        return fail(f"Expected a number for node `{key}` in {what}. Received: {type(data[key]).__name__}")
+        return fail(
+            N_("Expected a number for node `{key}` in {what}. Received: {type}").format(
+                key=key, what=what, type=type(data[key]).__name__
+            )
+        )
     arr = arr.reshape(-1)
     want = 1 if index is None else None
     if (want and arr.size != 1) or (index is not None and arr.size <= index):
-        return fail(f"Expected one number for node `{key}` in {what}. Received: shape {arr.shape}")
+        return fail(
+            N_("Expected one number for node `{key}` in {what}. Received: shape {shape}").format(
+                key=key, what=what, shape=arr.shape
+            )
+        )
     value = float(arr[0 if index is None else index])
     if not np.isfinite(value):
-        return fail(f"Expected a finite value for node `{key}` in {what}. Received: {value}")
+        return fail(
+            N_("Expected a finite value for node `{key}` in {what}. Received: {value}").format(
+                key=key, what=what, value=value
+            )
+        )
     return value
 
 
@@ -190,7 +215,7 @@ def forward_verdict(data: dict, inputs: dict, where: str = "", index: int | None
     """Every node's value vs the grader's forward pass; names the first wrong node."""
     reference = graph_forward(inputs)
     for node in NODES:
-        got = _scalar(data, node, f"the forward values{where}", index)
+        got = _scalar(data, node, N_("the forward values{where}").format(where=where), index)
         if isinstance(got, Verdict):
             return got
         exp = reference[node]
@@ -198,11 +223,20 @@ def forward_verdict(data: dict, inputs: dict, where: str = "", index: int | None
             text, _ = OP_TEXT[node]
             args = next(a for n, _, a in GRAPH if n == node)
             shown = ", ".join(f"{a} = {reference[a]:.6g}" for a in args)
-            return fail(
-                f"Expected node `{node}` ({text}) = {exp:.6g} at {shown}{where}. Received: {got:.6g}."
-                + (" The nodes before it are right, so the mistake is in this node." if node != "p0" else "")
+            message = N_(
+                "Expected node `{node}` ({text}) = {expected:.6g} at {shown}{where}. Received: {got:.6g}."
             )
-    return ok(f"all {len(NODES)} forward values correct{where} (f = {reference['f']:.6g})")
+            message = message.format(node=node, text=text, expected=exp, shown=shown, where=where, got=got)
+            if node != "p0":
+                message = joined(
+                    message, " ", N_("The nodes before it are right, so the mistake is in this node.")
+                )
+            return fail(message)
+    return ok(
+        N_("all {n} forward values correct{where} (f = {f:.6g})").format(
+            n=len(NODES), where=where, f=reference["f"]
+        )
+    )
 
 
 def gate_verdict(data: dict, node: str, inputs: dict, where: str = "", index: int | None = None) -> Verdict:
@@ -212,7 +246,7 @@ def gate_verdict(data: dict, node: str, inputs: dict, where: str = "", index: in
     count again here: each node's question grades only that node's local gradient.
     """
     values = graph_forward(inputs)
-    what = f"the gradients{where}"
+    what = N_("the gradients{where}").format(where=where)
     upstream = _scalar(data, node, what, index)
     if isinstance(upstream, Verdict):
         return upstream
@@ -228,32 +262,55 @@ def gate_verdict(data: dict, node: str, inputs: dict, where: str = "", index: in
         if abs(got - expected) > tol:
             diagnosis = ""
             if abs(got + expected) <= tol and expected != 0:
-                diagnosis = " — the sign is flipped"
+                diagnosis = joined(" — ", N_("the sign is flipped"))
             elif np.isclose(got, upstream, rtol=1e-6) and not np.isclose(local, 1.0):
-                diagnosis = " — that is ∂f/∂" + node + " passed through without the local derivative"
+                diagnosis = joined(
+                    " — ",
+                    N_("that is ∂f/∂{node} passed through without the local derivative").format(node=node),
+                )
             elif np.isclose(got, local, rtol=1e-6) and not np.isclose(upstream, 1.0):
-                diagnosis = (
-                    " — that is the local derivative alone, not multiplied by the upstream ∂f/∂" + node
+                diagnosis = joined(
+                    " — ",
+                    N_(
+                        "that is the local derivative alone, not multiplied by the upstream ∂f/∂{node}"
+                    ).format(node=node),
                 )
             return fail(
-                f"Expected ∂f/∂{arg} = ∂f/∂{node} · ∂{node}/∂{arg} = {upstream:.6g} × {local:.6g} = "
-                f"{expected:.6g} at node `{node}` ({text}){where}. Received: {got:.6g}{diagnosis}. "
-                f"Hint: {rule}."
+                N_(
+                    "Expected ∂f/∂{arg} = ∂f/∂{node} · ∂{node}/∂{arg} = {upstream:.6g} × {local:.6g} = "
+                    "{expected:.6g} at node `{node}` ({text}){where}. Received: {got:.6g}{diagnosis}. "
+                    "Hint: {rule}."
+                ).format(
+                    arg=arg,
+                    node=node,
+                    upstream=upstream,
+                    local=local,
+                    expected=expected,
+                    text=text,
+                    where=where,
+                    got=got,
+                    diagnosis=diagnosis,
+                    rule=rule,
+                )
             )
-    return ok(f"node `{node}` ({text}): local gradient correct{where}")
+    return ok(
+        N_("node `{node}` ({text}): local gradient correct{where}").format(node=node, text=text, where=where)
+    )
 
 
 def backward_verdict(data: dict, inputs: dict, nodes, where: str = "", index: int | None = None) -> Verdict:
     verdicts = []
     for node in nodes:
         if node == "f":
-            top = _scalar(data, "f", f"the gradients{where}", index)
+            top = _scalar(data, "f", N_("the gradients{where}").format(where=where), index)
             if isinstance(top, Verdict):
                 return top
             if top != 1.0:
                 return fail(
-                    f"Expected ∂f/∂f = 1 (the backward pass starts with the gradient 1 at the output)"
-                    f"{where}. Received: {top:.6g}"
+                    N_(
+                        "Expected ∂f/∂f = 1 (the backward pass starts with the gradient 1 at the output)"
+                        "{where}. Received: {got:.6g}"
+                    ).format(where=where, got=top)
                 )
         verdict = gate_verdict(data, node, inputs, where, index)
         if not verdict.passed:

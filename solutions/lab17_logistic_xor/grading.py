@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs._arrays import as_array
 from autograder.labs.lab17_logistic_xor import reference as R
@@ -35,7 +36,7 @@ def grade_gradient(ctx: GradeContext) -> Verdict:
 
 def grade_logistic_hidden(ctx: GradeContext) -> Verdict:
     cases = ctx.hidden_input("logistic_hidden")
-    where = " (hidden data and weights)"
+    where = N_(" (hidden data and weights)")
     return compare.all_of(
         R.cost_verdict(ctx.answer("logistic_hidden", "cost"), cases, where),
         R.cost_gradient_verdict(
@@ -50,20 +51,29 @@ def _trained_grader(gate: str):
     y = R.TARGETS[gate]
 
     def grade(ctx: GradeContext) -> Verdict:
-        found = R.weights({"w": ctx.answer(name, "w"), "b": ctx.answer(name, "b")}, f"the {gate} neuron")
+        found = R.weights(
+            {"w": ctx.answer(name, "w"), "b": ctx.answer(name, "b")},
+            N_("the {gate} neuron").format(gate=gate),
+        )
         if isinstance(found, Verdict):
             return found
         w, b = found
         acc, c = R.accuracy(R.GATE_X, y, w, b), R.cost(R.GATE_X, y, w, b)
         return compare.all_of(
-            compare.at_least(acc, 1.0, f"the {gate} accuracy of your w, b (recomputed)"),
+            compare.at_least(acc, 1.0, N_("the {gate} accuracy of your w, b (recomputed)").format(gate=gate)),
             compare.at_most(
                 c,
                 R.TRAINED_MAX_COST,
-                f"the {gate} cost of your w, b (recomputed; ln 2 ≈ 0.693 untrained)",
-                hint=f"run all {R.LOGISTIC_STEPS} steps with λ = {R.LOGISTIC_LR:g}.",
+                N_("the {gate} cost of your w, b (recomputed; ln 2 ≈ 0.693 untrained)").format(gate=gate),
+                hint=N_("run all {steps} steps with λ = {lr:g}.").format(
+                    steps=R.LOGISTIC_STEPS, lr=R.LOGISTIC_LR
+                ),
             ),
-            ok(f"{gate} learned: w = {np.round(w, 3).tolist()}, b = {b:.3f}, cost {c:.4f}"),
+            ok(
+                N_("{gate} learned: w = {w}, b = {b:.3f}, cost {cost:.4f}").format(
+                    gate=gate, w=np.round(w, 3).tolist(), b=b, cost=c
+                )
+            ),
         )
 
     grade.__name__ = f"grade_{name}"
@@ -73,41 +83,52 @@ def _trained_grader(gate: str):
 # -- Step 4: XOR and a single neuron -----------------------------------------------------------------
 def grade_xor_linear(ctx: GradeContext) -> Verdict:
     trained = R.weights(
-        {"w": ctx.answer("xor_linear", "w"), "b": ctx.answer("xor_linear", "b")}, "the neuron trained on XOR"
+        {"w": ctx.answer("xor_linear", "w"), "b": ctx.answer("xor_linear", "b")},
+        N_("the neuron trained on XOR"),
     )
     if isinstance(trained, Verdict):
         return trained
     best = R.weights(
         {"w": ctx.answer("xor_linear", "best_w"), "b": ctx.answer("xor_linear", "best_b")},
-        "the best line of your search",
+        N_("the best line of your search"),
     )
     if isinstance(best, Verdict):
         return best
     reported = as_array(ctx.answer("xor_linear", "best_accuracy"))
     if reported is None or reported.size != 1:
-        return fail("Expected best_accuracy to be one number. Received: " + repr(reported))
+        return fail(
+            N_("Expected best_accuracy to be one number. Received: {value}").format(value=repr(reported))
+        )
     reported = float(reported.reshape(-1)[0])
     trained_acc = R.accuracy(R.GATE_X, R.Y_XOR, *trained)
     strict, loose = (R.accuracy(R.GATE_X, R.Y_XOR, *best, strict=s) for s in (True, False))
     if not any(np.isclose(reported, a) for a in (strict, loose)):
         return fail(
-            f"Expected best_accuracy to be the XOR accuracy of best_w, best_b. Received: {reported:.4g}, "
-            f"but the grader measures {strict:.4g} for w = {np.round(best[0], 4).tolist()}, "
-            f"b = {best[1]:.4g} (predict 1 where w·x + b > 0)."
+            N_(
+                "Expected best_accuracy to be the XOR accuracy of best_w, best_b. Received: {reported:.4g}, "
+                "but the grader measures {strict:.4g} for w = {w}, b = {b:.4g} (predict 1 where w·x + b > 0)."
+            ).format(reported=reported, strict=strict, w=np.round(best[0], 4).tolist(), b=best[1])
         )
     checks = [
-        compare.at_most(trained_acc, 0.75, "the XOR accuracy of the logistic unit trained on XOR"),
-        compare.at_most(reported, 0.75, "the best XOR accuracy of a line"),
+        compare.at_most(trained_acc, 0.75, N_("the XOR accuracy of the logistic unit trained on XOR")),
+        compare.at_most(reported, 0.75, N_("the best XOR accuracy of a line")),
         compare.at_least(
             reported,
             0.75,
-            "the best XOR accuracy your search found",
-            hint="a line can put 3 of the 4 points on the right side (e.g. w = (1, 1), b = −0.5); "
-            "search a wider or finer grid of (w1, w2, b).",
+            N_("the best XOR accuracy your search found"),
+            hint=N_(
+                "a line can put 3 of the 4 points on the right side (e.g. w = (1, 1), b = −0.5); "
+                "search a wider or finer grid of (w1, w2, b)."
+            ),
         ),
     ]
     return compare.all_of(
-        *checks, ok(f"a line gets at most 3 of 4 XOR points right; trained unit: accuracy {trained_acc:.2f}")
+        *checks,
+        ok(
+            N_("a line gets at most 3 of 4 XOR points right; trained unit: accuracy {accuracy:.2f}").format(
+                accuracy=trained_acc
+            )
+        ),
     )
 
 
@@ -117,15 +138,15 @@ def grade_two_layer_forward(ctx: GradeContext) -> Verdict:
     return compare.close(
         ctx.answer("two_layer_forward"),
         expected,
-        "the 2-2-1 network's output p for the 4 XOR inputs (the notes' weights)",
+        N_("the 2-2-1 network's output p for the 4 XOR inputs (the notes' weights)"),
         rtol=1e-9,
         atol=1e-12,
         others={
-            "the hidden layer's output a1, not p": R.sigmoid(
+            N_("the hidden layer's output a1, not p"): R.sigmoid(
                 R.GATE_X @ R.NOTES_PARAMS["W1"] + R.NOTES_PARAMS["b1"]
             )
         },
-        hint="a1 = σ(X @ W1 + b1), p = σ(a1 @ W2 + b2); p has shape (4, 1).",
+        hint=N_("a1 = σ(X @ W1 + b1), p = σ(a1 @ W2 + b2); p has shape (4, 1)."),
     )
 
 
@@ -138,12 +159,18 @@ def grade_xor_two_layer(ctx: GradeContext) -> Verdict:
     verdict = compare.at_least(
         acc,
         1.0,
-        "the XOR accuracy of the saved 2-2-1 model (recomputed)",
-        hint="a 2-2-1 net sometimes stops in a local minimum (지역 최솟값): train again from new random weights.",
+        N_("the XOR accuracy of the saved 2-2-1 model (recomputed)"),
+        hint=N_(
+            "a 2-2-1 net sometimes stops in a local minimum (지역 최솟값): train again from new random weights."
+        ),
     )
     if not verdict.passed:
-        return fail(f"{verdict.message} Outputs: {np.round(p, 3).tolist()}")
-    return ok(f"{arch.message} solves XOR: outputs {np.round(p, 4).tolist()}")
+        return fail(
+            joined(verdict.message, " ", N_("Outputs: {values}").format(values=np.round(p, 3).tolist()))
+        )
+    return ok(
+        N_("{model} solves XOR: outputs {values}").format(model=arch.message, values=np.round(p, 4).tolist())
+    )
 
 
 def _q(name, points, description, grade, hidden=False):

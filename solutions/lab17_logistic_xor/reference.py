@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined, localize
 
 from autograder.labs._arrays import as_array
 from autograder.spec import Verdict, fail, ok
@@ -116,35 +117,43 @@ def hypothesis_verdict(received, z) -> Verdict:
     return compare.close(
         received,
         s,
-        "hypothesis h = 1/(1 + e^(−z))",
+        N_("hypothesis h = 1/(1 + e^(−z))"),
         rtol=1e-9,
         atol=1e-300,
-        others={"1 − h: the sign of z is flipped (e^(+z))": 1.0 - s},
-        hint="for z < 0 compute e^z / (1 + e^z), so e^(−z) never overflows.",
+        others={N_("1 − h: the sign of z is flipped (e^(+z))"): 1.0 - s},
+        hint=N_("for z < 0 compute e^z / (1 + e^z), so e^(−z) never overflows."),
     )
 
 
 def cost_verdict(received, cases, where: str = "") -> Verdict:
     expected = np.array([cost(X, y, w, b) for X, y, w, b in cases])
     rec = as_array(received)
-    hint = (
+    hint = N_(
         "with h = σ(z), −log h = log(1 + e^(−z)) and −log(1 − h) = log(1 + e^z): use np.logaddexp(0, ·) "
         "so that no log(0) and no e^1000 ever appear."
     )
     if rec is not None and rec.shape == expected.shape and not np.all(np.isfinite(rec)):
         bad = [i for i in range(rec.size) if not np.isfinite(rec[i])]
         return fail(
-            f"Expected finite costs{where} ≈ {compare._fmt(expected)}. Received: {compare._fmt(rec)} — "
-            f"case {bad[0] + 1} (a very confident hypothesis, h rounds to 0 or 1) gives log(0). Hint: {hint}"
+            N_(
+                "Expected finite costs{where} ≈ {expected}. Received: {received} — "
+                "case {n} (a very confident hypothesis, h rounds to 0 or 1) gives log(0). Hint: {hint}"
+            ).format(
+                where=where,
+                expected=compare._fmt(expected),
+                received=compare._fmt(rec),
+                n=bad[0] + 1,
+                hint=hint,
+            )
         )
     return compare.close(
         received,
         expected,
-        f"the cost{where}",
+        joined(N_("the cost"), where),
         rtol=LOGISTIC_RTOL,
         atol=1e-12,
         others={
-            "the cost summed over the examples, not the mean": expected * len(cases[0][0]),
+            N_("the cost summed over the examples, not the mean"): expected * len(cases[0][0]),
         },
         hint=hint,
     )
@@ -155,25 +164,25 @@ def cost_gradient_verdict(dw, db, cases, where: str = "") -> Verdict:
     exp_dw = np.array([g[0] for g in ref])
     exp_db = np.array([g[1] for g in ref])
     n = len(cases[0][0])
-    hint = "∂cost/∂w = Xᵀ(h − y) / N and ∂cost/∂b = mean(h − y), with h = σ(X @ w + b)."
+    hint = N_("∂cost/∂w = Xᵀ(h − y) / N and ∂cost/∂b = mean(h − y), with h = σ(X @ w + b).")
     return compare.all_of(
         compare.close(
             dw,
             exp_dw,
-            f"∂cost/∂w{where}",
+            joined("∂cost/∂w", where),
             rtol=LOGISTIC_RTOL,
             atol=1e-12,
             hint=hint,
-            others={"N × ∂cost/∂w: the sum, not the mean — divide by N": n * exp_dw},
+            others={N_("N × ∂cost/∂w: the sum, not the mean — divide by N"): n * exp_dw},
         ),
         compare.close(
             db,
             exp_db,
-            f"∂cost/∂b{where}",
+            joined("∂cost/∂b", where),
             rtol=LOGISTIC_RTOL,
             atol=1e-12,
             hint=hint,
-            others={"N × ∂cost/∂b: the sum, not the mean — divide by N": n * exp_db},
+            others={N_("N × ∂cost/∂b: the sum, not the mean — divide by N"): n * exp_db},
         ),
     )
 
@@ -182,13 +191,23 @@ def weights(data: dict, what: str, w_key: str = "w", b_key: str = "b"):
     """(w, b) from an answer, or a Verdict saying what is wrong with them."""
     w, b = as_array(data.get(w_key)), as_array(data.get(b_key))
     if w is None or b is None:
-        return fail(f"Expected numbers `{w_key}` and `{b_key}` for {what}. Received: keys {sorted(data)}")
+        return fail(
+            N_("Expected numbers `{w}` and `{b}` for {what}. Received: keys {keys}").format(
+                w=w_key, b=b_key, what=what, keys=sorted(data)
+            )
+        )
     if w.size != 2 or b.size != 1:
         return fail(
-            f"Expected {what}: w of shape (2,) and one bias b. Received: w shape {w.shape}, b shape {b.shape}"
+            N_("Expected {what}: w of shape (2,) and one bias b. Received: w shape {w}, b shape {b}").format(
+                what=what, w=w.shape, b=b.shape
+            )
         )
     if not (np.all(np.isfinite(w)) and np.isfinite(b).all()):
-        return fail(f"Expected finite weights for {what}. Received: w = {w.ravel()}, b = {b.ravel()}")
+        return fail(
+            N_("Expected finite weights for {what}. Received: w = {w}, b = {b}").format(
+                what=what, w=w.ravel(), b=b.ravel()
+            )
+        )
     return w.reshape(2), float(b.reshape(-1)[0])
 
 
@@ -207,41 +226,63 @@ def describe(model) -> str:
             parts.append(f"Dense({layer.units}, {_activation(layer)})")
         elif not isinstance(layer, keras.layers.InputLayer):
             parts.append(type(layer).__name__)
-    return " → ".join(parts) or "no layers"
+    return " → ".join(parts) or localize(N_("no layers"))
 
 
-def two_layer_architecture_verdict(model, what: str = "the XOR network") -> Verdict:
+def two_layer_architecture_verdict(model, what: str = N_("the XOR network")) -> Verdict:
     """Input (2,) → Dense(2, a non-linear activation) → Dense(1, sigmoid), nothing else."""
     import keras
 
-    wanted = "Input(2) → Dense(2, sigmoid or tanh) → Dense(1, sigmoid)"
+    wanted = N_("Input(2) → Dense(2, sigmoid or tanh) → Dense(1, sigmoid)")
     if not isinstance(model, keras.Model):
-        return fail(f"Expected {what} to be a keras.Model ({wanted}). Received: {type(model).__name__}")
+        return fail(
+            N_("Expected {what} to be a keras.Model ({wanted}). Received: {type}").format(
+                what=what, wanted=wanted, type=type(model).__name__
+            )
+        )
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
     if len(layers) != 2 or len(dense) != 2:
-        return fail(f"Expected {what}: {wanted}. Received: {describe(model)}")
+        return fail(
+            N_("Expected {what}: {wanted}. Received: {model}").format(
+                what=what, wanted=wanted, model=describe(model)
+            )
+        )
     if [layer.units for layer in dense] != [2, 1]:
         return fail(
-            f"Expected {what} with 2 hidden units and 1 output unit ({wanted}). Received: {describe(model)}"
+            N_("Expected {what} with 2 hidden units and 1 output unit ({wanted}). Received: {model}").format(
+                what=what, wanted=wanted, model=describe(model)
+            )
         )
     hidden, out = _activation(dense[0]), _activation(dense[1])
     if hidden in ("linear", "None", "none"):
         return fail(
-            f"Expected a non-linear hidden activation in {what} ({wanted}). Received: {describe(model)} — "
-            "two linear layers are one linear map, which cannot separate XOR either."
+            N_(
+                "Expected a non-linear hidden activation in {what} ({wanted}). Received: {model} — "
+                "two linear layers are one linear map, which cannot separate XOR either."
+            ).format(what=what, wanted=wanted, model=describe(model))
         )
     if out != "sigmoid":
-        return fail(f"Expected a sigmoid output unit in {what} ({wanted}). Received: {describe(model)}")
+        return fail(
+            N_("Expected a sigmoid output unit in {what} ({wanted}). Received: {model}").format(
+                what=what, wanted=wanted, model=describe(model)
+            )
+        )
     try:
         in_shape = tuple(model.input_shape)
     except (AttributeError, ValueError):
         return fail(
-            f"Expected {what} to know its input shape (2,). Hint: start with keras.Input(shape=(2,))."
+            N_(
+                "Expected {what} to know its input shape (2,). Hint: start with keras.Input(shape=(2,))."
+            ).format(what=what)
         )
     if in_shape[1:] != (2,):
-        return fail(f"Expected {what} to take inputs of shape (2,). Received: {in_shape[1:]}")
-    return ok(f"{what}: {describe(model)}")
+        return fail(
+            N_("Expected {what} to take inputs of shape (2,). Received: {shape}").format(
+                what=what, shape=in_shape[1:]
+            )
+        )
+    return ok(N_("{what}: {model}").format(what=what, model=describe(model)))
 
 
 def model_accuracy(model, X=GATE_X, y=Y_XOR) -> tuple[np.ndarray, float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs import _xor
 from autograder.labs.lab18_xor_sigmoid import reference as backprop
@@ -23,23 +24,23 @@ def _chain_rule_verdict(grad_f_rows, grad_e_values, points: np.ndarray, where: s
     verdict_f = compare.close(
         grad_f_rows,
         single(expected_f),
-        f"grad_f{where} = (∂f/∂w, ∂f/∂x, ∂f/∂b)",
+        joined("grad_f", where, " = (∂f/∂w, ∂f/∂x, ∂f/∂b)"),
         others={
-            "(∂f/∂x, ∂f/∂w, ∂f/∂b): ∂f/∂w and ∂f/∂x are swapped": single(expected_f[:, [1, 0, 2]]),
-            "(w, x, b): the inputs, not the derivatives": single(np.stack([w, x, b], axis=1)),
+            N_("(∂f/∂x, ∂f/∂w, ∂f/∂b): ∂f/∂w and ∂f/∂x are swapped"): single(expected_f[:, [1, 0, 2]]),
+            N_("(w, x, b): the inputs, not the derivatives"): single(np.stack([w, x, b], axis=1)),
         },
-        hint="for f = w·x + b, ∂f/∂w = x, ∂f/∂x = w and ∂f/∂b = 1.",
+        hint=N_("for f = w·x + b, ∂f/∂w = x, ∂f/∂x = w and ∂f/∂b = 1."),
     )
     verdict_e = compare.close(
         grad_e_values,
         single(2 * (w * x - y) * x),
-        f"grad_E{where} = ∂E/∂w",
+        joined("grad_E", where, " = ∂E/∂w"),
         others={
-            "(w·x − y)·x: the factor 2 from the square is missing": single((w * x - y) * x),
-            "2(w·x − y): the inner derivative ∂(w·x − y)/∂w = x is missing": single(2 * (w * x - y)),
-            "E itself, not its derivative": single((w * x - y) ** 2),
+            N_("(w·x − y)·x: the factor 2 from the square is missing"): single((w * x - y) * x),
+            N_("2(w·x − y): the inner derivative ∂(w·x − y)/∂w = x is missing"): single(2 * (w * x - y)),
+            N_("E itself, not its derivative"): single((w * x - y) ** 2),
         },
-        hint="chain rule: E = u², u = w·x − y, so ∂E/∂w = 2u · ∂u/∂w.",
+        hint=N_("chain rule: E = u², u = w·x − y, so ∂E/∂w = 2u · ∂u/∂w."),
     )
     return compare.all_of(verdict_f, verdict_e)
 
@@ -58,28 +59,28 @@ def grade_chain_rule_hidden(ctx: GradeContext) -> Verdict:
         ctx.answer("chain_rule_hidden", "grad_f"),
         ctx.answer("chain_rule_hidden", "grad_E"),
         points,
-        " at the hidden points",
+        N_(" at the hidden points"),
     )
 
 
 # -- Step 2: sigmoid -----------------------------------------------------------------------------
 def _sigmoid_verdict(ctx: GradeContext, name: str, z: np.ndarray, where: str) -> Verdict:
     s, ds = _xor.sigmoid(z), _xor.sigmoid_prime(z)
-    hint = "σ(z) = 1/(1 + e^(−z)); for z < 0 write it as e^z/(1 + e^z) so exp never overflows."
+    hint = N_("σ(z) = 1/(1 + e^(−z)); for z < 0 write it as e^z/(1 + e^z) so exp never overflows.")
     return compare.all_of(
         _xor.elementwise_verdict(
             ctx.answer(name, "sigmoid"),
             s,
-            f"sigmoid(z){where}",
+            joined("sigmoid(z)", where),
             hint=hint,
-            others={"σ'(z) — sigmoid and sigmoid_prime are swapped": ds},
+            others={N_("σ'(z) — sigmoid and sigmoid_prime are swapped"): ds},
         ),
         _xor.elementwise_verdict(
             ctx.answer(name, "sigmoid_prime"),
             ds,
-            f"sigmoid_prime(z){where}",
+            joined("sigmoid_prime(z)", where),
             hint="σ'(z) = σ(z)(1 − σ(z)).",
-            others={"σ(z) itself": s, "σ(z)(1 + σ(z))": s * (1 + s), "1 − σ(z)": 1 - s},
+            others={N_("σ(z) itself"): s, "σ(z)(1 + σ(z))": s * (1 + s), "1 − σ(z)": 1 - s},
         ),
     )
 
@@ -90,7 +91,7 @@ def grade_sigmoid(ctx: GradeContext) -> Verdict:
 
 def grade_sigmoid_hidden(ctx: GradeContext) -> Verdict:
     z = ctx.hidden_input("sigmoid_hidden")
-    return _sigmoid_verdict(ctx, "sigmoid_hidden", z, " at the hidden inputs")
+    return _sigmoid_verdict(ctx, "sigmoid_hidden", z, N_(" at the hidden inputs"))
 
 
 # -- Step 3: backprop by hand on the 2-2-1 sigmoid net -------------------------------------------
@@ -111,7 +112,7 @@ def grade_backprop_hidden(ctx: GradeContext) -> Verdict:
     return compare.all_of(
         *(
             backprop.gradient_verdict(
-                ctx.answer("backprop_hidden", key), reference, key, params, " (hidden parameters)"
+                ctx.answer("backprop_hidden", key), reference, key, params, N_(" (hidden parameters)")
             )
             for key in ("loss", *backprop.GRAD_KEYS)
         )
@@ -122,21 +123,23 @@ def grade_backprop_hidden(ctx: GradeContext) -> Verdict:
 def grade_grad_norms_init(ctx: GradeContext) -> Verdict:
     model = ctx.answer("grad_norms_init", "model")
     first = compare.all_of(
-        _xor.architecture_verdict(model, "sigmoid", "the deep sigmoid model"),
-        _xor.at_init_verdict(model, "the deep sigmoid model"),
+        _xor.architecture_verdict(model, "sigmoid", N_("the deep sigmoid model")),
+        _xor.at_init_verdict(model, N_("the deep sigmoid model")),
     )
     if not first.passed:
         return first
     expected = _xor.kernel_grad_norms(model)
     verdict = _xor.norms_verdict(
-        ctx.answer("grad_norms_init"), expected, "the per-layer gradient norms at init"
+        ctx.answer("grad_norms_init"), expected, N_("the per-layer gradient norms at init")
     )
-    return ok(f"norms at init correct: {_xor.ratio_text(expected)}") if verdict.passed else verdict
+    if not verdict.passed:
+        return verdict
+    return ok(N_("norms at init correct: {ratio}").format(ratio=_xor.ratio_text(expected)))
 
 
 def grade_vanishing(ctx: GradeContext) -> Verdict:
     model = ctx.answer("grad_norms_init", "model")
-    arch = _xor.architecture_verdict(model, "sigmoid", "the deep sigmoid model")
+    arch = _xor.architecture_verdict(model, "sigmoid", N_("the deep sigmoid model"))
     if not arch.passed:
         return arch
     norms = _xor.kernel_grad_norms(model)
@@ -145,17 +148,17 @@ def grade_vanishing(ctx: GradeContext) -> Verdict:
     verdict = compare.close(
         received,
         ratio,
-        "the ratio ‖∂L/∂W4‖ / ‖∂L/∂W1‖ (last layer / first layer)",
+        N_("the ratio ‖∂L/∂W4‖ / ‖∂L/∂W1‖ (last layer / first layer)"),
         rtol=_xor.NORMS_RTOL,
-        others={"first / last — the ratio upside down": 1 / ratio},
+        others={N_("first / last — the ratio upside down"): 1 / ratio},
     )
     if not verdict.passed:
         return verdict
     return compare.at_least(
         ratio,
         _xor.VANISHING_FACTOR,
-        "the last/first gradient-norm ratio of the sigmoid net at init (recomputed on the saved model)",
-        hint="with Keras' default Glorot init, three sigmoid layers shrink the gradient ~4× each.",
+        N_("the last/first gradient-norm ratio of the sigmoid net at init (recomputed on the saved model)"),
+        hint=N_("with Keras' default Glorot init, three sigmoid layers shrink the gradient ~4× each."),
     )
 
 
@@ -163,39 +166,47 @@ def grade_vanishing(ctx: GradeContext) -> Verdict:
 def grade_deep_sigmoid_fails(ctx: GradeContext) -> Verdict:
     model = ctx.answer("deep_sigmoid_fails", "model")
     first = compare.all_of(
-        _xor.architecture_verdict(model, "sigmoid", "the trained sigmoid model"),
-        _xor.trained_verdict(model, "the trained sigmoid model"),
+        _xor.architecture_verdict(model, "sigmoid", N_("the trained sigmoid model")),
+        _xor.trained_verdict(model, N_("the trained sigmoid model")),
     )
     if not first.passed:
         return first
     history = np.asarray(ctx.answer("deep_sigmoid_fails"), dtype=float).reshape(-1)
     if history.size != _xor.EPOCHS:
         return fail(
-            f"Expected the loss history of {_xor.EPOCHS} epochs × {_xor.STEPS_PER_EPOCH} steps "
-            f"(history.history['loss']). Received: {history.size} values. Hint: fit with "
-            "steps_per_epoch=STEPS_PER_EPOCH, epochs=EPOCHS."
+            N_(
+                "Expected the loss history of {epochs} epochs × {steps} steps "
+                "(history.history['loss']). Received: {n} values. Hint: fit with "
+                "steps_per_epoch=STEPS_PER_EPOCH, epochs=EPOCHS."
+            ).format(epochs=_xor.EPOCHS, steps=_xor.STEPS_PER_EPOCH, n=history.size)
         )
     loss, acc = _xor.evaluate_xor(model)
     return compare.all_of(
-        compare.at_most(acc, _xor.FAIL_MAX_ACCURACY, "the XOR accuracy of the trained sigmoid net"),
-        compare.at_least(loss, _xor.FAIL_MIN_LOSS, "the XOR loss of the trained sigmoid net"),
-        ok(f"stuck on the plateau: loss {loss:.4f} (ln 2 = 0.6931), accuracy {acc:.2f}"),
+        compare.at_most(acc, _xor.FAIL_MAX_ACCURACY, N_("the XOR accuracy of the trained sigmoid net")),
+        compare.at_least(loss, _xor.FAIL_MIN_LOSS, N_("the XOR loss of the trained sigmoid net")),
+        ok(
+            N_("stuck on the plateau: loss {loss:.4f} (ln 2 = 0.6931), accuracy {accuracy:.2f}").format(
+                loss=loss, accuracy=acc
+            )
+        ),
     )
 
 
 def grade_grad_norms_trained(ctx: GradeContext) -> Verdict:
     model = ctx.answer("grad_norms_trained", "model")
     first = compare.all_of(
-        _xor.architecture_verdict(model, "sigmoid", "the trained sigmoid model"),
-        _xor.trained_verdict(model, "the trained sigmoid model"),
+        _xor.architecture_verdict(model, "sigmoid", N_("the trained sigmoid model")),
+        _xor.trained_verdict(model, N_("the trained sigmoid model")),
     )
     if not first.passed:
         return first
     expected = _xor.kernel_grad_norms(model)
     verdict = _xor.norms_verdict(
-        ctx.answer("grad_norms_trained"), expected, "the per-layer gradient norms after training"
+        ctx.answer("grad_norms_trained"), expected, N_("the per-layer gradient norms after training")
     )
-    return ok(f"norms after training correct: {_xor.ratio_text(expected)}") if verdict.passed else verdict
+    if not verdict.passed:
+        return verdict
+    return ok(N_("norms after training correct: {ratio}").format(ratio=_xor.ratio_text(expected)))
 
 
 def _q(name, points, description, grade, hidden=False, needs=()):

@@ -9,6 +9,7 @@ the Keras checks) is in ``autograder/labs/_xor.py``.
 from __future__ import annotations
 
 import numpy as np
+from labkit.i18n import N_, joined
 
 from autograder.labs._xor import XOR_X, XOR_Y, elementwise_verdict, lookalike_verdict, sigmoid  # noqa: F401
 from autograder.spec import Verdict, ok
@@ -108,11 +109,13 @@ def gradient_verdict(received, reference: dict, key: str, params: dict, where: s
     4 × the answer (a sum over the batch instead of the mean), or the answer with its sign flipped.
     """
     expected = np.asarray(reference[key], dtype=float)
-    what = f"{key}{where}"
+    what = joined(key, where)
     others = {name: reference[name] for name in ("loss", *GRAD_KEYS) if name != key}
     if key != "loss":
-        others[f"the parameter {key[1:]} itself, not its gradient"] = params[key[1:]]
-    others[f"4 × {key}: the sum over the 4 examples, not the mean — divide by N"] = 4 * expected
+        others[N_("the parameter {name} itself, not its gradient").format(name=key[1:])] = params[key[1:]]
+    others[N_("4 × {key}: the sum over the 4 examples, not the mean — divide by N").format(key=key)] = (
+        4 * expected
+    )
     scale = max(float(np.max(np.abs(expected))), 1e-300)
     verdict = lookalike_verdict(
         received,
@@ -121,10 +124,16 @@ def gradient_verdict(received, reference: dict, key: str, params: dict, where: s
         others,
         rtol=0.0,
         atol=BACKPROP_RTOL * scale,
-        hint=f"{key} is compared with the grader's float64 backprop (relative error ≤ {BACKPROP_RTOL:g}); "
-        "compute it in NumPy float64, not in float32.",
+        hint=N_(
+            "{key} is compared with the grader's float64 backprop (relative error ≤ {rtol:g}); "
+            "compute it in NumPy float64, not in float32."
+        ).format(key=key, rtol=BACKPROP_RTOL),
     )
     if verdict.passed:
         err = scaled_relative_error(received, expected)
-        return ok(f"{what} correct (relative error {err:.1e} ≤ {BACKPROP_RTOL:g})")
+        return ok(
+            N_("{what} correct (relative error {error:.1e} ≤ {rtol:g})").format(
+                what=what, error=err, rtol=BACKPROP_RTOL
+            )
+        )
     return verdict

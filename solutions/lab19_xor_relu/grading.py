@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs import _xor
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
@@ -21,16 +22,16 @@ def _relu_verdict(ctx: GradeContext, name: str, z: np.ndarray, where: str) -> Ve
         _xor.elementwise_verdict(
             ctx.answer(name, "relu"),
             r,
-            f"relu(z){where}",
-            hint="relu(z) = max(z, 0), element-wise (np.maximum, not max).",
-            others={"relu'(z) — relu and relu_prime are swapped": dr, "|z|": np.abs(z)},
+            joined("relu(z)", where),
+            hint=N_("relu(z) = max(z, 0), element-wise (np.maximum, not max)."),
+            others={N_("relu'(z) — relu and relu_prime are swapped"): dr, "|z|": np.abs(z)},
         ),
         _xor.elementwise_verdict(
             ctx.answer(name, "relu_prime"),
             dr,
-            f"relu_prime(z){where}",
-            hint="relu'(z) = 1 where z > 0 and 0 elsewhere, including z = 0 (as in TensorFlow).",
-            others={"relu(z) itself": r, "the derivative with relu'(0) = 1": (z >= 0).astype(float)},
+            joined("relu_prime(z)", where),
+            hint=N_("relu'(z) = 1 where z > 0 and 0 elsewhere, including z = 0 (as in TensorFlow)."),
+            others={N_("relu(z) itself"): r, N_("the derivative with relu'(0) = 1"): (z >= 0).astype(float)},
         ),
     )
 
@@ -40,7 +41,7 @@ def grade_relu(ctx: GradeContext) -> Verdict:
 
 
 def grade_relu_hidden(ctx: GradeContext) -> Verdict:
-    return _relu_verdict(ctx, "relu_hidden", ctx.hidden_input("relu_hidden"), " at the hidden inputs")
+    return _relu_verdict(ctx, "relu_hidden", ctx.hidden_input("relu_hidden"), N_(" at the hidden inputs"))
 
 
 # -- Step 2: build the network -----------------------------------------------------------------------
@@ -73,14 +74,16 @@ def _compare_models(ctx: GradeContext):
     if not same:
         return (
             fail(
-                "Expected sigmoid_model and relu_model to start from the same kernels (same seed), so "
-                "that only the activation differs. Received: different initial kernels. Hint: call "
-                "keras.utils.set_random_seed(SEED) right before building each of them."
+                N_(
+                    "Expected sigmoid_model and relu_model to start from the same kernels (same seed), so "
+                    "that only the activation differs. Received: different initial kernels. Hint: call "
+                    "keras.utils.set_random_seed(SEED) right before building each of them."
+                )
             ),
             None,
             None,
         )
-    return ok("same initial weights"), _xor.kernel_grad_norms(sig), _xor.kernel_grad_norms(rel)
+    return ok(N_("same initial weights")), _xor.kernel_grad_norms(sig), _xor.kernel_grad_norms(rel)
 
 
 def grade_grad_norms_compare(ctx: GradeContext) -> Verdict:
@@ -89,15 +92,15 @@ def grade_grad_norms_compare(ctx: GradeContext) -> Verdict:
         return verdict
     result = compare.all_of(
         _xor.norms_verdict(
-            ctx.answer("grad_norms_compare", "sigmoid"), sig_norms, "the sigmoid net's norms at init"
+            ctx.answer("grad_norms_compare", "sigmoid"), sig_norms, N_("the sigmoid net's norms at init")
         ),
         _xor.norms_verdict(
-            ctx.answer("grad_norms_compare", "relu"), relu_norms, "the ReLU net's norms at init"
+            ctx.answer("grad_norms_compare", "relu"), relu_norms, N_("the ReLU net's norms at init")
         ),
     )
     if not result.passed:
         return result
-    return ok(f"sigmoid: {_xor.ratio_text(sig_norms)}; ReLU: {_xor.ratio_text(relu_norms)}")
+    return ok(joined("sigmoid: ", _xor.ratio_text(sig_norms), "; ReLU: ", _xor.ratio_text(relu_norms)))
 
 
 def grade_no_vanishing(ctx: GradeContext) -> Verdict:
@@ -111,26 +114,30 @@ def grade_no_vanishing(ctx: GradeContext) -> Verdict:
         compare.close(
             ctx.answer("no_vanishing", "sigmoid_ratio"),
             sig_ratio,
-            "sigmoid_ratio = last/first norm of the sigmoid net",
+            N_("sigmoid_ratio = last/first norm of the sigmoid net"),
             rtol=_xor.NORMS_RTOL,
-            others={"first/last — the ratio upside down": 1 / sig_ratio},
+            others={N_("first/last — the ratio upside down"): 1 / sig_ratio},
         ),
         compare.close(
             ctx.answer("no_vanishing", "relu_ratio"),
             relu_ratio,
-            "relu_ratio = last/first norm of the ReLU net",
+            N_("relu_ratio = last/first norm of the ReLU net"),
             rtol=_xor.NORMS_RTOL,
-            others={"first/last — the ratio upside down": 1 / relu_ratio},
+            others={N_("first/last — the ratio upside down"): 1 / relu_ratio},
         ),
-        compare.at_least(sig_ratio, factor, "the sigmoid net's last/first ratio (recomputed)"),
+        compare.at_least(sig_ratio, factor, N_("the sigmoid net's last/first ratio (recomputed)")),
         compare.at_most(
             relu_ratio,
             factor,
-            "the ReLU net's last/first ratio (recomputed)",
-            hint=f"with ReLU hidden layers the first layer's gradient should no longer be {factor:g}× smaller.",
+            N_("the ReLU net's last/first ratio (recomputed)"),
+            hint=N_(
+                "with ReLU hidden layers the first layer's gradient should no longer be {factor:g}× smaller."
+            ).format(factor=factor),
         ),
         ok(
-            f"the first layer's gradient no longer vanishes: last/first {sig_ratio:.3g} (sigmoid) → {relu_ratio:.3g} (ReLU)"
+            N_(
+                "the first layer's gradient no longer vanishes: last/first {sigmoid:.3g} (sigmoid) → {relu:.3g} (ReLU)"
+            ).format(sigmoid=sig_ratio, relu=relu_ratio)
         ),
     )
 
@@ -139,25 +146,29 @@ def grade_no_vanishing(ctx: GradeContext) -> Verdict:
 def grade_relu_solves(ctx: GradeContext) -> Verdict:
     model = ctx.answer("relu_solves", "model")
     first = compare.all_of(
-        _xor.architecture_verdict(model, "relu", "the trained ReLU model"),
-        _xor.trained_verdict(model, "the trained ReLU model"),
+        _xor.architecture_verdict(model, "relu", N_("the trained ReLU model")),
+        _xor.trained_verdict(model, N_("the trained ReLU model")),
     )
     if not first.passed:
         return first
     history = np.asarray(ctx.answer("relu_solves"), dtype=float).reshape(-1)
     if history.size != _xor.EPOCHS:
         return fail(
-            f"Expected the loss history of {_xor.EPOCHS} epochs × {_xor.STEPS_PER_EPOCH} steps "
-            f"(history.history['loss']). Received: {history.size} values."
+            N_(
+                "Expected the loss history of {epochs} epochs × {steps} steps "
+                "(history.history['loss']). Received: {n} values."
+            ).format(epochs=_xor.EPOCHS, steps=_xor.STEPS_PER_EPOCH, n=history.size)
         )
     loss, acc = _xor.evaluate_xor(model)
     if acc < 1.0:
         return fail(
-            f"Expected the trained ReLU net to classify all 4 XOR points correctly (accuracy 1.0). "
-            f"Received: accuracy {acc:.2f} (loss {loss:.4f}). Hint: a ReLU unit that outputs 0 for all "
-            "four inputs never recovers (dead ReLU); check the architecture and the seed cell."
+            N_(
+                "Expected the trained ReLU net to classify all 4 XOR points correctly (accuracy 1.0). "
+                "Received: accuracy {accuracy:.2f} (loss {loss:.4f}). Hint: a ReLU unit that outputs 0 for all "
+                "four inputs never recovers (dead ReLU); check the architecture and the seed cell."
+            ).format(accuracy=acc, loss=loss)
         )
-    return ok(f"XOR solved: accuracy {acc:.2f}, loss {loss:.2g}")
+    return ok(N_("XOR solved: accuracy {accuracy:.2f}, loss {loss:.2g}").format(accuracy=acc, loss=loss))
 
 
 def _q(name, points, description, grade, hidden=False, needs=()):

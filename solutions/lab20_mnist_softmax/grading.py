@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit.compare import close
+from labkit.i18n import N_, joined
 
 from autograder.labs import _mnist
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
@@ -59,7 +60,7 @@ def keras_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     )
 
 
-_STABLE = "subtract each row's maximum before np.exp (softmax(z) = softmax(z − max z))."
+_STABLE = N_("subtract each row's maximum before np.exp (softmax(z) = softmax(z − max z)).")
 
 
 def _softmax_verdict(received, logits: np.ndarray) -> Verdict:
@@ -67,19 +68,23 @@ def _softmax_verdict(received, logits: np.ndarray) -> Verdict:
     rec = np.asarray(received, dtype=float)
     if rec.shape == expected.shape and not np.all(np.isfinite(rec)):
         return fail(
-            "Expected finite probabilities. Received: NaN or inf — np.exp overflowed on large logits. "
-            f"Hint: {_STABLE}"
+            N_(
+                "Expected finite probabilities. Received: NaN or inf — np.exp overflowed on large logits. "
+                "Hint: {stable}"
+            ).format(stable=_STABLE)
         )
     return close(
         received,
         expected,
-        "softmax(logits) (checked against keras.ops.softmax)",
+        N_("softmax(logits) (checked against keras.ops.softmax)"),
         rtol=1e-5,
         atol=1e-7,
-        hint="normalize along the last axis (each row sums to 1); " + _STABLE,
+        hint=N_("normalize along the last axis (each row sums to 1); {stable}").format(stable=_STABLE),
         others={
-            "a softmax over the wrong axis (columns)": _column_softmax(logits),
-            "exp(z − max z) without dividing by the row sum": np.exp(logits - logits.max(1, keepdims=True)),
+            N_("a softmax over the wrong axis (columns)"): _column_softmax(logits),
+            N_("exp(z − max z) without dividing by the row sum"): np.exp(
+                logits - logits.max(1, keepdims=True)
+            ),
         },
     )
 
@@ -93,18 +98,22 @@ def _cross_entropy_verdict(received, logits: np.ndarray, labels: np.ndarray) -> 
     rec = np.asarray(received, dtype=float)
     if rec.shape == expected.shape and not np.all(np.isfinite(rec)):
         return fail(
-            "Expected finite losses. Received: NaN or inf — log(0) after the softmax underflowed. "
-            "Hint: use log-softmax: z − max z − log(Σ exp(z − max z)), then pick the label's entry."
+            N_(
+                "Expected finite losses. Received: NaN or inf — log(0) after the softmax underflowed. "
+                "Hint: use log-softmax: z − max z − log(Σ exp(z − max z)), then pick the label's entry."
+            )
         )
     return close(
         received,
         expected,
-        "cross-entropy per example (checked against keras.losses.sparse_categorical_crossentropy)",
+        N_("cross-entropy per example (checked against keras.losses.sparse_categorical_crossentropy)"),
         rtol=1e-5,
         atol=1e-6,
-        hint="one loss per row: −log softmax(z)[label], computed as a log-softmax.",
+        hint=N_("one loss per row: −log softmax(z)[label], computed as a log-softmax."),
         others={
-            "the mean over the batch (return one loss per example)": np.full(len(expected), expected.mean())
+            N_("the mean over the batch (return one loss per example)"): np.full(
+                len(expected), expected.mean()
+            )
         },
     )
 
@@ -130,13 +139,18 @@ def _grade_cross_entropy_hidden(ctx: GradeContext) -> Verdict:
 def _grade_n_params(ctx: GradeContext) -> Verdict:
     got = np.asarray(ctx.answer("n_params"), dtype=float)
     if got.shape != ():
-        return fail(f"Expected one number. Received: shape {got.shape}")
+        return fail(N_("Expected one number. Received: shape {shape}").format(shape=got.shape))
     if got == N_PARAMS:
-        return ok(f"{N_PARAMS:,} parameters = 784×10 weights + 10 biases")
-    diagnosis = {784 * 10: " — the 10 biases are missing", 784: " — that is the input size only"}
+        return ok(N_("{n:,} parameters = 784×10 weights + 10 biases").format(n=N_PARAMS))
+    diagnosis = {
+        784 * 10: joined(" — ", N_("the 10 biases are missing")),
+        784: joined(" — ", N_("that is the input size only")),
+    }
     return fail(
-        f"Expected {N_PARAMS:,} parameters. Received: {got:,.0f}{diagnosis.get(float(got), '')}. "
-        "Hint: one weight per (pixel, class) pair plus one bias per class."
+        N_(
+            "Expected {n:,} parameters. Received: {got:,.0f}{diagnosis}. "
+            "Hint: one weight per (pixel, class) pair plus one bias per class."
+        ).format(n=N_PARAMS, got=got, diagnosis=diagnosis.get(float(got), ""))
     )
 
 
@@ -147,8 +161,8 @@ def _grade_model(ctx: GradeContext) -> Verdict:
         plausible=PLAUSIBLE,
         hidden=0,
         dropout=False,
-        course="softmax regression: one Dense(10) layer",
-        hint="train for a few epochs with Adam and the loss from logits; see the hyper-parameters cell.",
+        course=N_("softmax regression: one Dense(10) layer"),
+        hint=N_("train for a few epochs with Adam and the loss from logits; see the hyper-parameters cell."),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit.compare import close
+from labkit.i18n import N_
 
 from autograder.labs import _mnist
 from autograder.spec import GradeContext, LabSpec, Question, Verdict, fail, ok
@@ -21,7 +22,7 @@ THRESHOLD = 0.94
 # Test-set training is flagged (benchmarks/train_on_test.py): honest seeds 0–4: +0.08…+0.76 pt, test ≤ 95.70 %; train+test: +4.27 pt, 99.57 %; test only: +7.78 pt.
 PLAUSIBLE = _mnist.Plausibility(max_test_over_held_out=0.020, ceiling=0.970)
 HIDDEN_LAYERS = 2
-COURSE = "the course's '4 layers': input → 2 hidden → output"
+COURSE = N_("the course's '4 layers': input → 2 hidden → output")
 
 
 def hidden_indices(rng: np.random.Generator, n: int = 256) -> np.ndarray:
@@ -51,20 +52,24 @@ def _grade_init_stats_hidden(ctx: GradeContext) -> Verdict:
 def _grade_saturation(ctx: GradeContext) -> Verdict:
     model = _mnist.saved_model(ctx, "init_stats", "model")
     if model is None:
-        return fail("Expected the initial model in the `init_stats` answer. Received: something else")
+        return fail(N_("Expected the initial model in the `init_stats` answer. Received: something else"))
     x, _ = _mnist.mnist().stats_batch()
     expected = _mnist.saturated_fraction(model, x)
     verdict = close(
         ctx.answer("saturation"),
         expected,
-        "fraction of the 512 examples whose largest softmax probability is ≥ 1 − 1e-7",
+        N_("fraction of the 512 examples whose largest softmax probability is ≥ 1 − 1e-7"),
         rtol=0,
         atol=1.5 / len(x),
-        hint="softmax of the initial model's logits in float32; count rows with max ≥ 1 − 1e-7.",
-        others={"a percentage (use a fraction in [0, 1])": np.asarray(expected * 100)},
+        hint=N_("softmax of the initial model's logits in float32; count rows with max ≥ 1 − 1e-7."),
+        others={N_("a percentage (use a fraction in [0, 1])"): np.asarray(expected * 100)},
     )
     if verdict.passed:
-        return ok(f"{expected:.1%} of the examples are saturated at initialization (remeasured)")
+        return ok(
+            N_("{fraction:.1%} of the examples are saturated at initialization (remeasured)").format(
+                fraction=expected
+            )
+        )
     return verdict
 
 
@@ -77,8 +82,10 @@ def _grade_model(ctx: GradeContext) -> Verdict:
         dropout=False,
         logits=True,
         course=COURSE,
-        hint="keep the naive initialization, output logits and use from_logits=True; a larger learning "
-        "rate (about 1e-2) suits weights of scale 1.",
+        hint=N_(
+            "keep the naive initialization, output logits and use from_logits=True; a larger learning "
+            "rate (about 1e-2) suits weights of scale 1."
+        ),
     )
 
 

@@ -7,6 +7,8 @@ the test set). The notebook plots them next to the naive initialization of lab 2
 
 from __future__ import annotations
 
+from labkit.i18n import N_
+
 from autograder.labs import _mnist
 from autograder.labs.lab21_mnist_naive_init import COURSE, HIDDEN_LAYERS, grade_init_stats, hidden_indices
 from autograder.spec import GradeContext, LabSpec, Question, Verdict
@@ -34,7 +36,7 @@ def _grade_model(ctx: GradeContext) -> Verdict:
         dropout=False,
         logits=True,
         course=COURSE,
-        hint="He initialization, logits with from_logits=True, Adam with the hyper-parameters given.",
+        hint=N_("He initialization, logits with from_logits=True, Adam with the hyper-parameters given."),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit.compare import close
+from labkit.i18n import N_
 
 from autograder.labs import _mnist
 from autograder.labs.lab23_mnist_deep import COURSE, HIDDEN_LAYERS, REFERENCE_GAP
@@ -31,15 +32,15 @@ def _grade_model(ctx: GradeContext) -> Verdict:
         plausible=PLAUSIBLE,
         hidden=HIDDEN_LAYERS,
         dropout=True,
-        course=COURSE + " with Dropout",
-        hint="Dropout after each hidden layer, logits with from_logits=True, the hyper-parameters given.",
+        course=N_("{course} with Dropout").format(course=COURSE),
+        hint=N_("Dropout after each hidden layer, logits with from_logits=True, the hyper-parameters given."),
     )
 
 
 def _grade_dropout_modes(ctx: GradeContext) -> Verdict:
     model = _mnist.saved_model(ctx)
     if model is None:
-        return fail("Expected a keras.Model in the `model` answer. Received: something else")
+        return fail(N_("Expected a keras.Model in the `model` answer. Received: something else"))
     x = _mnist.mnist().x_test[:N_MODES]
     got = {key: np.asarray(ctx.answer("dropout_modes", key), dtype=float) for key in _KEYS}
     expected = _mnist.outputs(model, x)
@@ -47,34 +48,48 @@ def _grade_dropout_modes(ctx: GradeContext) -> Verdict:
         verdict = close(
             got[key],
             expected,
-            f"{key}: model(x, training=False) on the first {N_MODES} test images",
+            N_("{key}: model(x, training=False) on the first {n} test images").format(key=key, n=N_MODES),
             rtol=1e-4,
             atol=1e-4,
-            hint="inference mode: dropout is off, so the output is the grader's own evaluation.",
+            hint=N_("inference mode: dropout is off, so the output is the grader's own evaluation."),
         )
         if not verdict.passed:
             return verdict
     for key in ("train_1", "train_2"):
         if got[key].shape != expected.shape:
-            return fail(f"Expected {key} with shape {expected.shape}. Received: shape {got[key].shape}")
+            return fail(
+                N_("Expected {key} with shape {expected}. Received: shape {received}").format(
+                    key=key, expected=expected.shape, received=got[key].shape
+                )
+            )
     if np.allclose(got["train_1"], got["train_2"], rtol=0, atol=1e-7):
         return fail(
-            "Expected model(x, training=True) to change from one call to the next (dropout draws new "
-            "masks). Received: identical outputs. Hint: pass training=True."
+            N_(
+                "Expected model(x, training=True) to change from one call to the next (dropout draws new "
+                "masks). Received: identical outputs. Hint: pass training=True."
+            )
         )
     if np.allclose(got["train_1"], expected, rtol=0, atol=1e-7):
         return fail(
-            "Expected training=True outputs to differ from inference outputs. Received: the same values. "
-            "Hint: pass training=True."
+            N_(
+                "Expected training=True outputs to differ from inference outputs. Received: the same values. "
+                "Hint: pass training=True."
+            )
         )
     # The grader's own evidence: the saved model's dropout really is active in training mode.
     a, b = (_mnist.outputs(model, x, training=True) for _ in range(2))
     if np.allclose(a, b, rtol=0, atol=1e-7):
         return fail(
-            "Expected the saved model to be random in training mode (active Dropout). Received: deterministic"
+            N_(
+                "Expected the saved model to be random in training mode (active Dropout). Received: deterministic"
+            )
         )
     spread = float(np.mean(np.abs(got["train_1"] - got["train_2"])))
-    return ok(f"training=True varies (mean |Δ| = {spread:.3g}); training=False is deterministic")
+    return ok(
+        N_("training=True varies (mean |Δ| = {spread:.3g}); training=False is deterministic").format(
+            spread=spread
+        )
+    )
 
 
 def _grade_gap(ctx: GradeContext) -> Verdict:
@@ -82,8 +97,11 @@ def _grade_gap(ctx: GradeContext) -> Verdict:
     if not verdict.passed:
         return verdict
     gap = _mnist.train_accuracy(ctx) - _mnist.test_accuracy(ctx)
-    compare = "smaller than" if gap < REFERENCE_GAP else "not smaller than"
-    return ok(f"{verdict.message}; {compare} lab 23's typical gap {REFERENCE_GAP:+.2%}")
+    if gap < REFERENCE_GAP:
+        message = N_("{result}; smaller than lab 23's typical gap {reference:+.2%}")
+    else:
+        message = N_("{result}; not smaller than lab 23's typical gap {reference:+.2%}")
+    return ok(message.format(result=verdict.message, reference=REFERENCE_GAP))
 
 
 LAB = LabSpec(

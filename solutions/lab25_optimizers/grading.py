@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from labkit import compare
 from labkit.answers import AnswerError
+from labkit.i18n import N_
 
 from autograder.labs._arrays import as_array
 from autograder.labs.lab25_optimizers import reference as R
@@ -43,10 +44,12 @@ def grade_optimizers_hidden(ctx: GradeContext) -> Verdict:
     for kind, hyper in R.HIDDEN_HYPER.items():
         received = _received(ctx, "optimizers_hidden", kind, prefix=f"{kind}_")
         verdicts.append(
-            R.optimizer_verdict(received, kind, w0, grads, hyper, " (hidden case: other hyper-parameters)")
+            R.optimizer_verdict(
+                received, kind, w0, grads, hyper, N_(" (hidden case: other hyper-parameters)")
+            )
         )
     verdict = compare.all_of(*verdicts)
-    return ok("all four optimizers match Keras on the hidden case") if verdict.passed else verdict
+    return ok(N_("all four optimizers match Keras on the hidden case")) if verdict.passed else verdict
 
 
 def grade_surface(ctx: GradeContext) -> Verdict:
@@ -55,17 +58,17 @@ def grade_surface(ctx: GradeContext) -> Verdict:
         compare.close(
             ctx.answer("surface", "f"),
             R.surface(p),
-            "f(x, y) = x²/20 + y² at the test points",
+            N_("f(x, y) = x²/20 + y² at the test points"),
             rtol=1e-9,
             others={"x²/10 + y²": p[:, 0] ** 2 / 10 + p[:, 1] ** 2, "x² + y²": (p**2).sum(axis=1)},
         ),
         compare.close(
             ctx.answer("surface", "grad"),
             R.surface_grad(p),
-            "∇f = (x/10, 2y) at the test points",
+            N_("∇f = (x/10, 2y) at the test points"),
             rtol=1e-9,
-            hint="∂f/∂x = 2x/20 = x/10 and ∂f/∂y = 2y; return shape (…, 2) like the input.",
-            others={"(x/20, y): the factor 2 of the squares is missing": p * [1 / 20, 1.0]},
+            hint=N_("∂f/∂x = 2x/20 = x/10 and ∂f/∂y = 2y; return shape (…, 2) like the input."),
+            others={N_("(x/20, y): the factor 2 of the squares is missing"): p * [1 / 20, 1.0]},
         ),
     )
 
@@ -77,31 +80,37 @@ def grade_race(ctx: GradeContext) -> Verdict:
         received = ctx.answer("race", kind)
         rec = as_array(received)
         if rec is not None and rec.shape == path.shape and not np.allclose(rec[0], R.RACE_START):
-            return fail(f"Expected the {kind} path to start at {R.RACE_START}. Received: {tuple(rec[0])}")
+            return fail(
+                N_("Expected the {kind} path to start at {start}. Received: {received}").format(
+                    kind=kind, start=R.RACE_START, received=tuple(rec[0])
+                )
+            )
         verdicts.append(
             R.trajectory_verdict(
                 received,
                 path,
                 np.broadcast_to(np.array(R.RACE_START), path.shape[1:]),
-                f"the {kind} path on f = x²/20 + y² (start included)",
+                N_("the {kind} path on f = x²/20 + y² (start included)").format(kind=kind),
                 rtol=R.RACE_RTOL,
                 first_step=0,
-                hint=f"race({kind}_init, {kind}_step, …) with the hyper-parameters of RACE; "
-                "the optimizer steps and surface_grad must pass their own checks first.",
+                hint=N_(
+                    "race({kind}_init, {kind}_step, …) with the hyper-parameters of RACE; "
+                    "the optimizer steps and surface_grad must pass their own checks first."
+                ).format(kind=kind),
             )
         )
     verdict = compare.all_of(*verdicts)
     if not verdict.passed:
         return verdict
     final = ", ".join(f"{k} {R.surface(v[-1]):.2g}" for k, v in expected.items())
-    return ok(f"all four paths match Keras' optimizers (final f: {final})")
+    return ok(N_("all four paths match Keras' optimizers (final f: {final})").format(final=final))
 
 
 def grade_minibatch(ctx: GradeContext) -> Verdict:
     mini, full = ctx.answer("minibatch", "mini"), ctx.answer("minibatch", "full")
     first = compare.all_of(
-        R.softmax_regression_verdict(mini, "the mini-batch model"),
-        R.softmax_regression_verdict(full, "the full-batch model"),
+        R.softmax_regression_verdict(mini, N_("the mini-batch model")),
+        R.softmax_regression_verdict(full, N_("the full-batch model")),
     )
     if not first.passed:
         return first
@@ -109,27 +118,35 @@ def grade_minibatch(ctx: GradeContext) -> Verdict:
         history = np.asarray(ctx.answer("minibatch", key), dtype=float).reshape(-1)
         if history.size != R.MB_EPOCHS:
             return fail(
-                f"Expected `{key}` to hold the training loss of each of the {R.MB_EPOCHS} epochs "
-                f"(history.history['loss']). Received: {history.size} values"
+                N_(
+                    "Expected `{key}` to hold the training loss of each of the {epochs} epochs "
+                    "(history.history['loss']). Received: {n} values"
+                ).format(key=key, epochs=R.MB_EPOCHS, n=history.size)
             )
     if np.array_equal(np.asarray(mini.layers[-1].kernel), np.asarray(full.layers[-1].kernel)):
-        return fail("Expected two separately trained models. Received: the same weights twice.")
+        return fail(N_("Expected two separately trained models. Received: the same weights twice."))
     acc_mini, acc_full = R.mnist_accuracy(mini), R.mnist_accuracy(full)
     ctx.accuracy = acc_mini
     return compare.all_of(
         compare.at_least(
             acc_mini,
             R.MINI_MIN_ACCURACY,
-            "the MNIST test accuracy of the mini-batch model (re-evaluated)",
-            hint=f"batch_size={R.MB_BATCH}, {R.MB_EPOCHS} epochs, SGD({R.MB_LR}).",
+            N_("the MNIST test accuracy of the mini-batch model (re-evaluated)"),
+            hint=N_("batch_size={batch}, {epochs} epochs, SGD({lr}).").format(
+                batch=R.MB_BATCH, epochs=R.MB_EPOCHS, lr=R.MB_LR
+            ),
         ),
         compare.at_least(
             acc_mini - acc_full,
             R.MINI_MIN_GAP,
-            f"mini-batch − full-batch accuracy (full batch: {acc_full:.3f})",
-            hint="the full-batch model must be trained with batch_size equal to the whole training set.",
+            N_("mini-batch − full-batch accuracy (full batch: {full:.3f})").format(full=acc_full),
+            hint=N_("the full-batch model must be trained with batch_size equal to the whole training set."),
         ),
-        ok(f"mini-batch {acc_mini:.4f} vs full batch {acc_full:.4f} after {R.MB_EPOCHS} epochs"),
+        ok(
+            N_("mini-batch {mini:.4f} vs full batch {full:.4f} after {epochs} epochs").format(
+                mini=acc_mini, full=acc_full, epochs=R.MB_EPOCHS
+            )
+        ),
     )
 
 

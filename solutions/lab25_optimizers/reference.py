@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs import _mnist
 from autograder.labs._arrays import as_array
@@ -56,18 +57,36 @@ def trajectory_verdict(
     """
     exp = np.asarray(expected, dtype=float)
     rec = as_array(received)
-    tail = f" Hint: {hint}" if hint else ""
+    tail = compare._tail(hint)
     if rec is None:
-        return fail(f"Expected {what} as numbers. Received: {type(received).__name__}")
+        return fail(
+            N_("Expected {what} as numbers. Received: {type}").format(what=what, type=type(received).__name__)
+        )
     if rec.shape != exp.shape:
         return fail(
-            f"Expected {what} with shape {exp.shape} (one array per step). Received: shape {rec.shape}.{tail}"
+            joined(
+                N_(
+                    "Expected {what} with shape {expected} (one array per step). Received: shape {received}."
+                ).format(what=what, expected=exp.shape, received=rec.shape),
+                tail,
+            )
         )
     if not np.all(np.isfinite(rec)):
-        return fail(f"Expected finite {what}. Received: NaN or inf in {compare._fmt(rec)}.{tail}")
+        return fail(
+            joined(
+                N_("Expected finite {what}. Received: NaN or inf in {values}.").format(
+                    what=what, values=compare._fmt(rec)
+                ),
+                tail,
+            )
+        )
     err = per_element_error(rec, exp, start)
     if err <= rtol:
-        return ok(f"{what} correct (relative error {err:.1e} ≤ {rtol:g})")
+        return ok(
+            N_("{what} correct (relative error {error:.1e} ≤ {rtol:g})").format(
+                what=what, error=err, rtol=rtol
+            )
+        )
     moved = np.maximum(np.max(np.abs(exp - np.asarray(start, float)), axis=0), 1e-300)
     bad = np.abs(rec - exp) / moved > rtol
     first = np.unravel_index(int(np.argmax(bad)), exp.shape)  # the first wrong entry, step by step
@@ -80,13 +99,24 @@ def trajectory_verdict(
         if per_element_error(value, exp, start) <= rtol:
             continue  # this mistake does not change this quantity: it cannot explain the difference
         if per_element_error(rec, value, start) <= rtol:
-            diagnosis = f" — that looks like {name}"
+            diagnosis = joined(" — ", N_("that looks like {name}").format(name=name))
             break
-    return fail(
-        f"Expected {what}: entry {entry} after step {int(first[0]) + first_step} ≈ {exp[first]:.8g}. Received: "
-        f"{rec[first]:.8g} ({int(bad.sum())} of {bad.size} values off by more than {rtol:g} of their "
-        f"movement){diagnosis}.{tail}"
+    message = N_(
+        "Expected {what}: entry {entry} after step {step} ≈ {expected:.8g}. Received: "
+        "{received:.8g} ({bad} of {total} values off by more than {rtol:g} of their "
+        "movement){diagnosis}."
+    ).format(
+        what=what,
+        entry=entry,
+        step=int(first[0]) + first_step,
+        expected=exp[first],
+        received=rec[first],
+        bad=int(bad.sum()),
+        total=bad.size,
+        rtol=rtol,
+        diagnosis=diagnosis,
     )
+    return fail(joined(message, tail))
 
 
 OPT_SEED = 2025
@@ -232,31 +262,35 @@ def numpy_run(kind: str, w0, grads=None, variant: str = "", *, grad_fn=None, ste
 
 OPTIMIZER_VARIANTS = {
     "sgd": {
-        "ascent": "w + λ·∇: a step *up* the gradient (the update must be subtracted)",
-        "no lr": "w − ∇: the learning rate λ is missing",
+        "ascent": N_("w + λ·∇: a step *up* the gradient (the update must be subtracted)"),
+        "no lr": N_("w − ∇: the learning rate λ is missing"),
     },
     "momentum": {
-        "ascent": "W + V: the course's V is subtracted (W = W − V)",
-        "no lr": "V = μV′ + ∇: the learning rate λ is missing",
-        "nesterov": "Nesterov momentum (Keras' SGD(nesterov=True)), not the plain momentum of the notes",
-        "keras m": "Keras' m = μm − λ∇ (= −V): the course's V = μV′ + λ∇ has the opposite sign",
+        "ascent": N_("W + V: the course's V is subtracted (W = W − V)"),
+        "no lr": N_("V = μV′ + ∇: the learning rate λ is missing"),
+        "nesterov": N_("Nesterov momentum (Keras' SGD(nesterov=True)), not the plain momentum of the notes"),
+        "keras m": N_("Keras' m = μm − λ∇ (= −V): the course's V = μV′ + λ∇ has the opposite sign"),
     },
     "adagrad": {
-        "zero accumulator": "an accumulator G starting at 0: Keras starts it at initial_accumulator_value",
-        "no sqrt": "w − λ∇/(G + ε): the square root of G is missing",
+        "zero accumulator": N_(
+            "an accumulator G starting at 0: Keras starts it at initial_accumulator_value"
+        ),
+        "no sqrt": N_("w − λ∇/(G + ε): the square root of G is missing"),
     },
     "adam": {
-        "no bias correction": "Adam without the bias correction 1 − βᵗ",
-        "textbook epsilon": "the textbook m̂/(√v̂ + ε): Keras adds ε to √v *before* the bias correction",
+        "no bias correction": N_("Adam without the bias correction 1 − βᵗ"),
+        "textbook epsilon": N_("the textbook m̂/(√v̂ + ε): Keras adds ε to √v *before* the bias correction"),
     },
 }
 
 OPTIMIZER_HINTS = {
     "sgd": "W ← W − λ∇ (λ = learning_rate).",
-    "momentum": "V ← μV + λ∇, then W ← W − V, with V starting at 0 (Keras' m is −V).",
-    "adagrad": "G starts at initial_accumulator_value; G ← G + ∇², then W ← W − λ∇/√(G + ε).",
-    "adam": "m ← β₁m + (1 − β₁)∇; v ← β₂v + (1 − β₂)∇²; α = λ√(1 − β₂ᵗ)/(1 − β₁ᵗ); "
-    "W ← W − α·m/(√v + ε), with t = 1 at the first step.",
+    "momentum": N_("V ← μV + λ∇, then W ← W − V, with V starting at 0 (Keras' m is −V)."),
+    "adagrad": N_("G starts at initial_accumulator_value; G ← G + ∇², then W ← W − λ∇/√(G + ε)."),
+    "adam": N_(
+        "m ← β₁m + (1 − β₁)∇; v ← β₂v + (1 − β₂)∇²; α = λ√(1 − β₂ᵗ)/(1 − β₁ᵗ); "
+        "W ← W − α·m/(√v + ε), with t = 1 at the first step."
+    ),
 }
 
 
@@ -268,8 +302,10 @@ def optimizer_verdict(received: dict, kind: str, w0, grads, hyper: dict, where: 
     for key in ("w", *STATE_KEYS[kind]):
         if key not in received:
             return fail(
-                f"Expected the {name} trajectory to hold {['w', *STATE_KEYS[kind]]}. Received: keys "
-                f"{sorted(received)}. Hint: return the state dict with the keys the exercise names."
+                N_(
+                    "Expected the {name} trajectory to hold {keys}. Received: keys "
+                    "{received}. Hint: return the state dict with the keys the exercise names."
+                ).format(name=name, keys=["w", *STATE_KEYS[kind]], received=sorted(received))
             )
         others = {}
         for variant, text in OPTIMIZER_VARIANTS[kind].items():
@@ -277,13 +313,19 @@ def optimizer_verdict(received: dict, kind: str, w0, grads, hyper: dict, where: 
             if key in value:
                 others[text] = value[key]
         start = {"w": w0, "G": hyper.get("initial_accumulator_value", 0.1)}.get(key, 0.0)
-        what = {"w": "the weights", "V": "the velocity V", "G": "the accumulator G", "m": "m", "v": "v"}[key]
+        what = {
+            "w": N_("the weights"),
+            "V": N_("the velocity V"),
+            "G": N_("the accumulator G"),
+            "m": "m",
+            "v": "v",
+        }[key]
         verdicts.append(
             trajectory_verdict(
                 received[key],
                 expected[key],
                 np.broadcast_to(np.asarray(start, float), np.shape(w0)),
-                f"{what} of {name}{where}",
+                N_("{what} of {name}{where}").format(what=what, name=name, where=where),
                 rtol=OPT_RTOL,
                 others=others,
                 hint=OPTIMIZER_HINTS[kind],
@@ -292,7 +334,11 @@ def optimizer_verdict(received: dict, kind: str, w0, grads, hyper: dict, where: 
     verdict = compare.all_of(*verdicts)
     if verdict.passed:
         err = per_element_error(received["w"], expected["w"], w0)
-        return ok(f"{name} matches keras.optimizers step by step{where} (relative error {err:.1e})")
+        return ok(
+            N_("{name} matches keras.optimizers step by step{where} (relative error {error:.1e})").format(
+                name=name, where=where, error=err
+            )
+        )
     return verdict
 
 
@@ -341,12 +387,18 @@ MINI_MIN_GAP = 0.10  # mini-batch must beat full batch by this much after the sa
 def softmax_regression_verdict(model, what: str) -> Verdict:
     """784 → Dense(10, softmax), the model of lab 20 (parsed by ``_mnist.blocks``)."""
     if not is_model(model):
-        return fail(f"Expected {what} to be a keras.Model. Received: {type(model).__name__}")
+        return fail(
+            N_("Expected {what} to be a keras.Model. Received: {type}").format(
+                what=what, type=type(model).__name__
+            )
+        )
     found, odd = _mnist.blocks(model)
     if odd or len(found) != 1 or found[0].units != 10 or found[0].activation != "softmax":
         return fail(
-            f"Expected {what}: one Dense(10, softmax) on the 784 pixels. Received: {_mnist.describe(model)}. "
-            "Hint: use build_model() from the locked cell."
+            N_(
+                "Expected {what}: one Dense(10, softmax) on the 784 pixels. Received: {model}. "
+                "Hint: use build_model() from the locked cell."
+            ).format(what=what, model=_mnist.describe(model))
         )
     return input_output_verdict(model, 784, 10, what)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_
 
 from autograder.labs import _xor
 from autograder.labs.lab26_batchnorm import reference as R
@@ -40,13 +41,13 @@ def grade_bn_hidden(ctx: GradeContext) -> Verdict:
     case = ctx.hidden_input("bn_hidden")
     keys = TRAIN_KEYS + MOVING_KEYS
     return R.bn_verdict(
-        _answers(ctx, "bn_hidden", keys), case, keys, " (hidden case: momentum 0.9, ε = 0.01)"
+        _answers(ctx, "bn_hidden", keys), case, keys, N_(" (hidden case: momentum 0.9, ε = 0.01)")
     )
 
 
 def _trained_bn_model(ctx: GradeContext):
     model = ctx.answer("bn_xor", "model")
-    return model, R.bn_architecture_verdict(model, "the BN network")
+    return model, R.bn_architecture_verdict(model, N_("the BN network"))
 
 
 def grade_bn_xor(ctx: GradeContext) -> Verdict:
@@ -56,14 +57,18 @@ def grade_bn_xor(ctx: GradeContext) -> Verdict:
     history = np.asarray(ctx.answer("bn_xor", "loss"), dtype=float).reshape(-1)
     if history.size != _xor.EPOCHS:
         return fail(
-            f"Expected the loss history of {_xor.EPOCHS} epochs × {_xor.STEPS_PER_EPOCH} steps "
-            f"(history.history['loss']). Received: {history.size} values"
+            N_(
+                "Expected the loss history of {epochs} epochs × {steps} steps "
+                "(history.history['loss']). Received: {n} values"
+            ).format(epochs=_xor.EPOCHS, steps=_xor.STEPS_PER_EPOCH, n=history.size)
         )
     moving = [np.asarray(layer.moving_mean) for layer in model.layers if hasattr(layer, "moving_mean")]
     if all(np.all(m == 0) for m in moving):
         return fail(
-            "Expected a trained BN network. Received: every moving mean is still 0, so the model was "
-            "never trained (or trained with the BN layers frozen)."
+            N_(
+                "Expected a trained BN network. Received: every moving mean is still 0, so the model was "
+                "never trained (or trained with the BN layers frozen)."
+            )
         )
     loss, acc = _xor.evaluate_xor(model)
     ctx.accuracy = acc
@@ -71,11 +76,15 @@ def grade_bn_xor(ctx: GradeContext) -> Verdict:
         compare.at_least(
             acc,
             1.0,
-            "the XOR accuracy of the BN network in inference mode (re-evaluated)",
-            hint="the BN layers use their moving statistics at inference: train the full 2000 steps.",
+            N_("the XOR accuracy of the BN network in inference mode (re-evaluated)"),
+            hint=N_("the BN layers use their moving statistics at inference: train the full 2000 steps."),
         ),
-        compare.at_most(loss, R.XOR_BN_MAX_LOSS, "the XOR loss of the BN network in inference mode"),
-        ok(f"the deep sigmoid net with BN solves XOR: loss {loss:.4f}, accuracy {acc:.2f}"),
+        compare.at_most(loss, R.XOR_BN_MAX_LOSS, N_("the XOR loss of the BN network in inference mode")),
+        ok(
+            N_("the deep sigmoid net with BN solves XOR: loss {loss:.4f}, accuracy {accuracy:.2f}").format(
+                loss=loss, accuracy=acc
+            )
+        ),
     )
 
 
@@ -84,7 +93,9 @@ def grade_bn_params(ctx: GradeContext) -> Verdict:
     model, arch = _trained_bn_model(ctx)
     if not arch.passed:
         return fail(
-            f"Expected the BN network of Step 4 (the counts are checked on it). Received: {arch.message}"
+            N_(
+                "Expected the BN network of Step 4 (the counts are checked on it). Received: {problem}"
+            ).format(problem=arch.message)
         )
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     frozen = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
@@ -93,24 +104,28 @@ def grade_bn_params(ctx: GradeContext) -> Verdict:
         compare.close(
             received["trainable"],
             trainable,
-            "the trainable parameters of the BN network",
+            N_("the trainable parameters of the BN network"),
             rtol=0,
             atol=0.5,
-            hint="kernels (+ biases if the Dense layers have them) + γ and β (2 per unit of every BN layer) "
-            "+ the output unit's kernel and bias.",
+            hint=N_(
+                "kernels (+ biases if the Dense layers have them) + γ and β (2 per unit of every BN layer) "
+                "+ the output unit's kernel and bias."
+            ),
             others={
-                "the total (trainable + non-trainable)": trainable + frozen,
-                "the count with a bias in every hidden Dense layer": with_bias,
+                N_("the total (trainable + non-trainable)"): trainable + frozen,
+                N_("the count with a bias in every hidden Dense layer"): with_bias,
             },
         ),
         compare.close(
             received["non_trainable"],
             frozen,
-            "the non-trainable parameters (moving mean and variance)",
+            N_("the non-trainable parameters (moving mean and variance)"),
             rtol=0,
             atol=0.5,
-            hint="2 per unit of every BN layer: its moving mean and moving variance.",
-            others={"one per unit (each BN layer keeps a moving mean *and* a moving variance)": frozen / 2},
+            hint=N_("2 per unit of every BN layer: its moving mean and moving variance."),
+            others={
+                N_("one per unit (each BN layer keeps a moving mean *and* a moving variance)"): frozen / 2
+            },
         ),
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined, localize
 
 from autograder.labs import _xor
 from autograder.labs._models import input_output_verdict, is_model
@@ -117,20 +118,20 @@ def bn_numpy(case: dict, ddof: int = 0, epsilon: float | None = None, swap_momen
 
 
 BN_WHAT = {
-    "y": "the training-mode output γ·x̂ + β",
-    "mean": "the batch mean E[x]",
-    "var": "the batch variance Var[x]",
-    "moving_mean": "the moving mean after each training batch",
-    "moving_var": "the moving variance after each training batch",
-    "inference": "the inference-mode output (moving statistics)",
+    "y": N_("the training-mode output γ·x̂ + β"),
+    "mean": N_("the batch mean E[x]"),
+    "var": N_("the batch variance Var[x]"),
+    "moving_mean": N_("the moving mean after each training batch"),
+    "moving_var": N_("the moving variance after each training batch"),
+    "inference": N_("the inference-mode output (moving statistics)"),
 }
 BN_HINTS = {
-    "y": "x̂ = (x − E[x]) / √(Var[x] + ε) per feature (axis 0), then γ·x̂ + β; ε = 1e-3 in Keras.",
-    "mean": "the mean of each feature over the batch: x.mean(axis=0).",
-    "var": "the *biased* variance over the batch, x.var(axis=0) (divide by N, as Keras does).",
-    "moving_mean": "moving ← moving·momentum + batch·(1 − momentum), starting from mean 0.",
-    "moving_var": "moving ← moving·momentum + batch·(1 − momentum), starting from variance 1.",
-    "inference": "in inference mode the layer uses the moving mean and variance, not the batch's.",
+    "y": N_("x̂ = (x − E[x]) / √(Var[x] + ε) per feature (axis 0), then γ·x̂ + β; ε = 1e-3 in Keras."),
+    "mean": N_("the mean of each feature over the batch: x.mean(axis=0)."),
+    "var": N_("the *biased* variance over the batch, x.var(axis=0) (divide by N, as Keras does)."),
+    "moving_mean": N_("moving ← moving·momentum + batch·(1 − momentum), starting from mean 0."),
+    "moving_var": N_("moving ← moving·momentum + batch·(1 − momentum), starting from variance 1."),
+    "inference": N_("in inference mode the layer uses the moving mean and variance, not the batch's."),
 }
 
 
@@ -138,11 +139,11 @@ def bn_verdict(received: dict, case: dict, keys: tuple[str, ...], where: str = "
     expected = keras_bn(case)
     eps = case.get("epsilon", BN_EPSILON)
     variants = {
-        "the unbiased variance (ddof=1): Keras divides by N": bn_numpy(case, ddof=1),
-        f"ε = 1e-5 (PyTorch's default) instead of ε = {eps:g} (Keras' default is 1e-3)": bn_numpy(
-            case, epsilon=1e-5
-        ),
-        "the momentum applied the wrong way round (0.01·old + 0.99·batch)": bn_numpy(
+        N_("the unbiased variance (ddof=1): Keras divides by N"): bn_numpy(case, ddof=1),
+        N_("ε = 1e-5 (PyTorch's default) instead of ε = {eps:g} (Keras' default is 1e-3)").format(
+            eps=eps
+        ): bn_numpy(case, epsilon=1e-5),
+        N_("the momentum applied the wrong way round (0.01·old + 0.99·batch)"): bn_numpy(
             case, swap_momentum=True
         ),
     }
@@ -150,24 +151,28 @@ def bn_verdict(received: dict, case: dict, keys: tuple[str, ...], where: str = "
     verdicts = []
     for key in keys:
         if key not in received:
-            return fail(f"Expected the answer to hold {list(keys)}. Received: keys {sorted(received)}")
+            return fail(
+                N_("Expected the answer to hold {keys}. Received: keys {received}").format(
+                    keys=list(keys), received=sorted(received)
+                )
+            )
         others = {name: value[key] for name, value in variants.items()}
         if key == "y":
-            others["x̂ without γ and β (the scale and shift are missing)"] = plain["x_hat"]
-            others["(x − E[x]) / (√Var[x] + ε): ε must go inside the square root"] = np.asarray(
+            others[N_("x̂ without γ and β (the scale and shift are missing)")] = plain["x_hat"]
+            others[N_("(x − E[x]) / (√Var[x] + ε): ε must go inside the square root")] = np.asarray(
                 case["gamma"]
             ) * (case["x"] - plain["mean"]) / (np.sqrt(plain["var"]) + eps) + np.asarray(case["beta"])
         if key == "var":
-            others["the standard deviation, not the variance"] = np.sqrt(plain["var"])
+            others[N_("the standard deviation, not the variance")] = np.sqrt(plain["var"])
         if key == "inference":
-            others["the batch's own statistics: inference must use the moving ones"] = plain[
+            others[N_("the batch's own statistics: inference must use the moving ones")] = plain[
                 "inference_batch_stats"
             ]
         verdicts.append(
             _xor.lookalike_verdict(
                 received[key],
                 expected[key],
-                f"{BN_WHAT[key]}{where}",
+                joined(BN_WHAT[key], where),
                 others,
                 rtol=BN_RTOL,
                 atol=1e-9,
@@ -176,7 +181,13 @@ def bn_verdict(received: dict, case: dict, keys: tuple[str, ...], where: str = "
         )
     verdict = compare.all_of(*verdicts)
     return (
-        ok(f"{', '.join(keys)} match keras.layers.BatchNormalization{where}") if verdict.passed else verdict
+        ok(
+            N_("{keys} match keras.layers.BatchNormalization{where}").format(
+                keys=", ".join(keys), where=where
+            )
+        )
+        if verdict.passed
+        else verdict
     )
 
 
@@ -193,22 +204,24 @@ def bn_blocks(model) -> tuple[list, str]:
     while i < len(layers) - 1:
         dense = layers[i]
         if not isinstance(dense, keras.layers.Dense):
-            return units, f"layer {i + 1} is {type(dense).__name__}, expected Dense"
+            return units, N_("layer {n} is {type}, expected Dense").format(n=i + 1, type=type(dense).__name__)
         if _xor._activation(dense) != "linear":
-            return units, (
-                f"Dense layer {len(units) + 1} has activation {_xor._activation(dense)!r}: with BN the "
+            return units, N_(
+                "Dense layer {n} has activation {activation}: with BN the "
                 "activation comes *after* the normalization, so the Dense must be linear"
-            )
+            ).format(n=len(units) + 1, activation=repr(_xor._activation(dense)))
         if i + 2 >= len(layers) or not isinstance(layers[i + 1], keras.layers.BatchNormalization):
-            return units, f"Dense layer {len(units) + 1} is not followed by BatchNormalization"
+            return units, N_("Dense layer {n} is not followed by BatchNormalization").format(n=len(units) + 1)
         act = layers[i + 2]
         if not isinstance(act, keras.layers.Activation) or _xor._activation(act) != "sigmoid":
-            return units, f"BatchNormalization {len(units) + 1} is not followed by Activation('sigmoid')"
+            return units, N_("BatchNormalization {n} is not followed by Activation('sigmoid')").format(
+                n=len(units) + 1
+            )
         units.append(dense.units)
         i += 3
     last = layers[-1] if layers else None
     if not isinstance(last, keras.layers.Dense) or last.units != 1 or _xor._activation(last) != "sigmoid":
-        return units, "the last layer must be Dense(1, sigmoid)"
+        return units, N_("the last layer must be Dense(1, sigmoid)")
     return units, ""
 
 
@@ -225,19 +238,34 @@ def describe_bn(model) -> str:
             parts.append("BN")
         elif not isinstance(layer, keras.layers.InputLayer):
             parts.append(type(layer).__name__)
-    return " → ".join(parts) or "no layers"
+    return " → ".join(parts) or localize(N_("no layers"))
 
 
-def bn_architecture_verdict(model, what: str = "the BN model") -> Verdict:
+def bn_architecture_verdict(model, what: str = N_("the BN model")) -> Verdict:
     wanted = "[Dense(10) → BatchNormalization → Activation('sigmoid')] × 3 → Dense(1, sigmoid)"
     if not is_model(model):
-        return fail(f"Expected {what} to be a keras.Model ({wanted}). Received: {type(model).__name__}")
+        return fail(
+            N_("Expected {what} to be a keras.Model ({wanted}). Received: {type}").format(
+                what=what, wanted=wanted, type=type(model).__name__
+            )
+        )
     units, problem = bn_blocks(model)
     if problem:
-        return fail(f"Expected {what}: {wanted}. Received: {describe_bn(model)} — {problem}.")
+        return fail(
+            N_("Expected {what}: {wanted}. Received: {model} — {problem}.").format(
+                what=what, wanted=wanted, model=describe_bn(model), problem=problem
+            )
+        )
     if units != list(_xor.HIDDEN_UNITS):
-        return fail(f"Expected hidden units {list(_xor.HIDDEN_UNITS)} in {what}. Received: {units}")
-    return compare.all_of(input_output_verdict(model, 2, 1, what), ok(f"{what}: {describe_bn(model)}"))
+        return fail(
+            N_("Expected hidden units {expected} in {what}. Received: {units}").format(
+                expected=list(_xor.HIDDEN_UNITS), what=what, units=units
+            )
+        )
+    return compare.all_of(
+        input_output_verdict(model, 2, 1, what),
+        ok(N_("{what}: {model}").format(what=what, model=describe_bn(model))),
+    )
 
 
 def bn_param_counts(inputs: int, hidden, use_bias: bool = False) -> dict[str, int]:

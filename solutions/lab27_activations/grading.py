@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs import _mnist
 from autograder.labs._arrays import as_array
@@ -47,11 +48,11 @@ def grade_activations_hidden(ctx: GradeContext) -> Verdict:
     z, (zm, pieces) = inputs["z"], inputs["maxout"]
     received = _answers(ctx, "activations_hidden", FUNCTION_KEYS + ("maxout", "maxout_grad"))
     verdict = compare.all_of(
-        R.activations_verdict(received, z, " at the hidden inputs"),
-        R.maxout_verdict(received, zm, pieces, " at the hidden inputs"),
+        R.activations_verdict(received, z, N_(" at the hidden inputs")),
+        R.maxout_verdict(received, zm, pieces, N_(" at the hidden inputs")),
     )
     return (
-        ok("every activation, derivative and maxout correct at the hidden inputs")
+        ok(N_("every activation, derivative and maxout correct at the hidden inputs"))
         if verdict.passed
         else verdict
     )
@@ -71,16 +72,22 @@ def _table(ctx: GradeContext) -> tuple[Verdict, np.ndarray | None, np.ndarray | 
         shape = None if received is None else received.shape
         return (
             fail(
-                f"Expected `accuracy`: {n} test accuracies, one per activation in the order "
-                f"{list(R.TABLE_ACTIVATIONS)}. Received: shape {shape}"
+                N_(
+                    "Expected `accuracy`: {n} test accuracies, one per activation in the order "
+                    "{order}. Received: shape {shape}"
+                ).format(n=n, order=list(R.TABLE_ACTIVATIONS), shape=shape)
             ),
             None,
             None,
         )
     if not np.all(np.isfinite(received)) or np.any(received < 0) or np.any(received > 1):
-        hint = " (percentages? use fractions)" if np.nanmax(received) > 1 else ""
+        hint = joined(" ", N_("(percentages? use fractions)")) if np.nanmax(received) > 1 else ""
         return (
-            fail(f"Expected accuracies in [0, 1]. Received: {np.round(received, 4).tolist()}{hint}"),
+            fail(
+                N_("Expected accuracies in [0, 1]. Received: {values}{hint}").format(
+                    values=np.round(received, 4).tolist(), hint=hint
+                )
+            ),
             None,
             None,
         )
@@ -90,7 +97,11 @@ def _table(ctx: GradeContext) -> tuple[Verdict, np.ndarray | None, np.ndarray | 
             models[name] = ctx.answer("table", name)
         except ValueError:
             return (
-                fail(f"Expected the {name!r} model in the table answer. Received: no such model"),
+                fail(
+                    N_("Expected the {name} model in the table answer. Received: no such model").format(
+                        name=repr(name)
+                    )
+                ),
                 None,
                 None,
             )
@@ -98,7 +109,7 @@ def _table(ctx: GradeContext) -> tuple[Verdict, np.ndarray | None, np.ndarray | 
         if not arch.passed:
             return arch, None, None
     measured = np.array([_measured(ctx, name, models[name]) for name in R.TABLE_ACTIVATIONS])
-    return ok("table structure"), received, measured
+    return ok(N_("table structure")), received, measured
 
 
 def grade_table(ctx: GradeContext) -> Verdict:
@@ -108,14 +119,16 @@ def grade_table(ctx: GradeContext) -> Verdict:
     for name, got, want in zip(R.TABLE_ACTIVATIONS, received, measured):
         if abs(got - want) > R.TABLE_TOLERANCE:
             return fail(
-                f"Expected the {name!r} row to be the test accuracy of its saved model, {want:.4f} "
-                f"(re-evaluated on the 10,000 test images). Received: {got:.4f}. Hint: evaluate each "
-                "model right after training it, with accuracy(model, data.x_test, data.y_test)."
+                N_(
+                    "Expected the {name} row to be the test accuracy of its saved model, {want:.4f} "
+                    "(re-evaluated on the 10,000 test images). Received: {got:.4f}. Hint: evaluate each "
+                    "model right after training it, with accuracy(model, data.x_test, data.y_test)."
+                ).format(name=repr(name), want=want, got=got)
             )
     rows = ", ".join(
         f"{n} {'n/c' if a < R.NOT_CONVERGED else f'{a:.3f}'}" for n, a in zip(R.TABLE_ACTIVATIONS, measured)
     )
-    return ok(f"six models, six accuracies, all re-evaluated: {rows}")
+    return ok(N_("six models, six accuracies, all re-evaluated: {rows}").format(rows=rows))
 
 
 def grade_best_model(ctx: GradeContext) -> Verdict:
@@ -128,18 +141,30 @@ def grade_best_model(ctx: GradeContext) -> Verdict:
     table = as_array(ctx.answer("table", "accuracy"))
     n = len(R.TABLE_ACTIVATIONS)
     if table is None or table.shape != (n,):
-        return fail(f"Expected the table of the previous check first ({n} accuracies). Received: {table}")
+        return fail(
+            N_("Expected the table of the previous check first ({n} accuracies). Received: {table}").format(
+                n=n, table=table
+            )
+        )
     if index is None or index.shape != () or not 0 <= index < n or index != int(index):
         return fail(
-            f"Expected the index (0-{n - 1}) of the best activation in {list(R.TABLE_ACTIVATIONS)}. "
-            f"Received: {index if index is None else index.tolist()}"
+            N_("Expected the index (0-{last}) of the best activation in {order}. Received: {index}").format(
+                last=n - 1, order=list(R.TABLE_ACTIVATIONS), index=index if index is None else index.tolist()
+            )
         )
     chosen, best = int(index), int(np.argmax(table))
     name = R.TABLE_ACTIVATIONS[chosen]
     if table[chosen] < table[best] - R.TABLE_TOLERANCE:
         return fail(
-            f"Expected the best activation of your table, {R.TABLE_ACTIVATIONS[best]!r} ({table[best]:.4f}). "
-            f"Received: {name!r} ({table[chosen]:.4f}). Hint: the name with the highest accuracy."
+            N_(
+                "Expected the best activation of your table, {best} ({best_accuracy:.4f}). "
+                "Received: {name} ({accuracy:.4f}). Hint: the name with the highest accuracy."
+            ).format(
+                best=repr(R.TABLE_ACTIVATIONS[best]),
+                best_accuracy=table[best],
+                name=repr(name),
+                accuracy=table[chosen],
+            )
         )
     model = ctx.answer("table", name)
     arch = R.table_architecture_verdict(model, name)
@@ -149,9 +174,11 @@ def grade_best_model(ctx: GradeContext) -> Verdict:
     ctx.accuracy = acc
     return compare.all_of(
         compare.at_least(
-            acc, R.BEST_MIN_ACCURACY, f"the test accuracy of the best model ({name}, re-evaluated)"
+            acc,
+            R.BEST_MIN_ACCURACY,
+            N_("the test accuracy of the best model ({name}, re-evaluated)").format(name=name),
         ),
-        ok(f"best: {name} with {acc:.2%}"),
+        ok(N_("best: {name} with {accuracy:.2%}").format(name=name, accuracy=acc)),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs import _xor
 from autograder.labs._models import input_output_verdict, is_model
@@ -75,12 +76,14 @@ FUNCTIONS = {
     "elu": (elu, elu_prime),
 }
 ACT_HINTS = {
-    "sigmoid": "σ(z) = 1/(1 + e^(−z)), stable for large |z|; σ'(z) = σ(z)(1 − σ(z)).",
+    "sigmoid": N_("σ(z) = 1/(1 + e^(−z)), stable for large |z|; σ'(z) = σ(z)(1 − σ(z))."),
     "tanh": "np.tanh(z); tanh'(z) = 1 − tanh²(z).",
-    "relu": "max(z, 0); derivative 1 for z > 0, else 0 (0 at z = 0, as TensorFlow).",
-    "leaky_relu": "max(0.1z, z); derivative 1 for z > 0, else 0.1 (0.1 at z = 0).",
-    "elu": "z for z > 0, else α(eᶻ − 1) with α = 1 (np.expm1 of min(z, 0) never overflows); "
-    "derivative 1 for z > 0, else α·eᶻ.",
+    "relu": N_("max(z, 0); derivative 1 for z > 0, else 0 (0 at z = 0, as TensorFlow)."),
+    "leaky_relu": N_("max(0.1z, z); derivative 1 for z > 0, else 0.1 (0.1 at z = 0)."),
+    "elu": N_(
+        "z for z > 0, else α(eᶻ − 1) with α = 1 (np.expm1 of min(z, 0) never overflows); "
+        "derivative 1 for z > 0, else α·eᶻ."
+    ),
 }
 
 
@@ -105,26 +108,34 @@ def activations_verdict(received: dict, z: np.ndarray, where: str = "") -> Verdi
             (name + "_prime", df(z), name, f(z)),
         ):
             if key not in received:
-                return fail(f"Expected the answer to hold {key}. Received: keys {sorted(received)}")
-            others = {f"{other_key}(z) — the function and its derivative are swapped": other}
+                return fail(
+                    N_("Expected the answer to hold {keys}. Received: keys {received}").format(
+                        keys=key, received=sorted(received)
+                    )
+                )
+            others = {
+                N_("{name}(z) — the function and its derivative are swapped").format(name=other_key): other
+            }
             if name == "leaky_relu":
                 slope2 = leaky_relu(z, 0.2) if key == name else leaky_relu_prime(z, 0.2)
-                others["Keras' default slope 0.2, not the notes' 0.1"] = slope2
+                others[N_("Keras' default slope 0.2, not the notes' 0.1")] = slope2
                 if key.endswith("_prime"):
-                    others["the derivative with slope 1 at z = 0"] = np.where(z >= 0, 1.0, LEAKY_SLOPE)
+                    others[N_("the derivative with slope 1 at z = 0")] = np.where(z >= 0, 1.0, LEAKY_SLOPE)
             if name == "relu" and key.endswith("_prime"):
-                others["the derivative with relu'(0) = 1"] = (z >= 0).astype(float)
+                others[N_("the derivative with relu'(0) = 1")] = (z >= 0).astype(float)
             if name == "elu" and key.endswith("_prime"):
-                others["eᶻ for every z (the derivative for z > 0 is 1)"] = np.exp(np.minimum(z, 700))
+                others[N_("eᶻ for every z (the derivative for z > 0 is 1)")] = np.exp(np.minimum(z, 700))
             if name == "tanh" and key.endswith("_prime"):
-                others["1 − tanh(z) (the square is missing)"] = 1 - np.tanh(z)
+                others[N_("1 − tanh(z) (the square is missing)")] = 1 - np.tanh(z)
             verdicts.append(
                 _xor.elementwise_verdict(
-                    received[key], ref, f"{key}(z){where}", hint=ACT_HINTS[name], others=others
+                    received[key], ref, joined(f"{key}(z)", where), hint=ACT_HINTS[name], others=others
                 )
             )
     verdict = compare.all_of(*verdicts)
-    return ok(f"5 activations and their derivatives correct{where}") if verdict.passed else verdict
+    if not verdict.passed:
+        return verdict
+    return ok(N_("5 activations and their derivatives correct{where}").format(where=where))
 
 
 def maxout_verdict(received: dict, z: np.ndarray, pieces: int, where: str = "") -> Verdict:
@@ -133,23 +144,27 @@ def maxout_verdict(received: dict, z: np.ndarray, pieces: int, where: str = "") 
     wrong_grad = (lambda r: (r == r.max(axis=2, keepdims=True)).astype(float).reshape(z.shape))(
         z.reshape(len(z), units, pieces)
     )
-    hint = "reshape z to (batch, pieces, units) and take the max over axis 1; the gradient is 1 on each unit's winning piece."
+    hint = N_(
+        "reshape z to (batch, pieces, units) and take the max over axis 1; the gradient is 1 on each unit's winning piece."
+    )
     return compare.all_of(
         _xor.elementwise_verdict(
             received.get("maxout"),
             maxout(z, pieces),
-            f"maxout(z, {pieces}){where}",
+            joined(f"maxout(z, {pieces})", where),
             hint=hint,
             others={
-                "the max over (batch, units, pieces): the pieces of a unit are `units` columns apart": wrong_layout
+                N_(
+                    "the max over (batch, units, pieces): the pieces of a unit are `units` columns apart"
+                ): wrong_layout
             },
         ),
         _xor.elementwise_verdict(
             received.get("maxout_grad"),
             maxout_grad(z, pieces),
-            f"maxout_grad(z, {pieces}){where}",
+            joined(f"maxout_grad(z, {pieces})", where),
             hint=hint,
-            others={"the mask of the (batch, units, pieces) layout": wrong_grad},
+            others={N_("the mask of the (batch, units, pieces) layout"): wrong_grad},
         ),
     )
 
@@ -179,7 +194,9 @@ def hidden_blocks(model) -> tuple[list[tuple[int, str]], str]:
     while i < len(layers) - 1:
         dense = layers[i]
         if not isinstance(dense, keras.layers.Dense):
-            return blocks, f"layer {i + 1} is {type(dense).__name__} where a Dense layer was expected"
+            return blocks, N_("layer {n} is {type} where a Dense layer was expected").format(
+                n=i + 1, type=type(dense).__name__
+            )
         act = _xor._activation(dense)
         nxt = layers[i + 1] if i + 1 < len(layers) - 1 else None
         # the string "leaky_relu" means Keras' default slope, 0.2, not the notes' 0.1
@@ -204,34 +221,46 @@ def hidden_blocks(model) -> tuple[list[tuple[int, str]], str]:
         ):
             pieces, units = tuple(nxt.target_shape)
             if pieces * units != dense.units:
-                return blocks, f"Reshape{tuple(nxt.target_shape)} does not match Dense({dense.units})"
+                return blocks, N_("Reshape{shape} does not match Dense({units})").format(
+                    shape=tuple(nxt.target_shape), units=dense.units
+                )
             blocks.append((units, f"maxout{pieces}"))
             i += 3
         else:
-            return blocks, f"Dense layer {len(blocks) + 1} is linear and not followed by an activation"
+            return blocks, N_("Dense layer {n} is linear and not followed by an activation").format(
+                n=len(blocks) + 1
+            )
     last = layers[-1] if layers else None
     if not isinstance(last, keras.layers.Dense) or last.units != 10 or _xor._activation(last) != "softmax":
-        return blocks, "the last layer must be Dense(10, softmax)"
+        return blocks, N_("the last layer must be Dense(10, softmax)")
     return blocks, ""
 
 
 def table_architecture_verdict(model, activation: str) -> Verdict:
-    what = f"the {activation!r} model"
+    what = N_("the {activation} model").format(activation=repr(activation))
     if not is_model(model):
-        return fail(f"Expected {what} to be a keras.Model. Received: {type(model).__name__}")
+        return fail(
+            N_("Expected {what} to be a keras.Model. Received: {type}").format(
+                what=what, type=type(model).__name__
+            )
+        )
     blocks, problem = hidden_blocks(model)
     if problem:
         return fail(
-            f"Expected {what}: 784 → 4 hidden layers of 64 → Dense(10, softmax). Received: {problem}."
+            N_(
+                "Expected {what}: 784 → 4 hidden layers of 64 → Dense(10, softmax). Received: {problem}."
+            ).format(what=what, problem=problem)
         )
     want = "maxout" + str(TABLE_PIECES) if activation == "maxout" else activation
     got = [(u, a) for u, a in blocks]
     if got != [(u, want) for u in TABLE_HIDDEN]:
         shown = ", ".join(f"{u} {a}" for u, a in got)
         return fail(
-            f"Expected {what} with hidden layers {list(TABLE_HIDDEN)}, all {want}. Received: [{shown}]. "
-            "Hint: build every model with build_net(activation) (Leaky ReLU: LeakyReLU(negative_slope=0.1); "
-            "maxout: Dense(64·2) → Reshape((2, 64)) → GlobalMaxPooling1D())."
+            N_(
+                "Expected {what} with hidden layers {hidden}, all {want}. Received: [{shown}]. "
+                "Hint: build every model with build_net(activation) (Leaky ReLU: LeakyReLU(negative_slope=0.1); "
+                "maxout: Dense(64·2) → Reshape((2, 64)) → GlobalMaxPooling1D())."
+            ).format(what=what, hidden=list(TABLE_HIDDEN), want=want, shown=shown)
         )
     return input_output_verdict(model, 784, 10, what)
 

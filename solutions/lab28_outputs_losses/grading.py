@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_
 
 from autograder.labs import _xor
 from autograder.labs._models import input_output_verdict, is_model
@@ -44,7 +45,7 @@ def grade_losses(ctx: GradeContext) -> Verdict:
 
 def grade_losses_hidden(ctx: GradeContext) -> Verdict:
     case = ctx.hidden_input("losses_hidden")
-    return R.losses_verdict(_answers(ctx, "losses_hidden", LOSS_KEYS), case, " (hidden case)")
+    return R.losses_verdict(_answers(ctx, "losses_hidden", LOSS_KEYS), case, N_(" (hidden case)"))
 
 
 def grade_param_count(ctx: GradeContext) -> Verdict:
@@ -52,7 +53,7 @@ def grade_param_count(ctx: GradeContext) -> Verdict:
         _answers(ctx, "param_count", ("weights", "with_biases")), PUBLIC_LAYER_LISTS
     )
     return (
-        ok("881 weights in the notes' network, 931 with biases; the other two correct")
+        ok(N_("881 weights in the notes' network, 931 with biases; the other two correct"))
         if verdict.passed
         else verdict
     )
@@ -61,12 +62,16 @@ def grade_param_count(ctx: GradeContext) -> Verdict:
 def grade_param_count_hidden(ctx: GradeContext) -> Verdict:
     lists = ctx.hidden_input("param_count_hidden")
     received = _answers(ctx, "param_count_hidden", ("weights", "with_biases"))
-    return R.param_count_verdict(received, lists, " (hidden layer lists)")
+    return R.param_count_verdict(received, lists, N_(" (hidden layer lists)"))
 
 
 def _output_verdict(model, n_in: int, n_out: int, activation: str, what: str, hint: str) -> Verdict:
     if not is_model(model):
-        return fail(f"Expected {what} to be a keras.Model. Received: {type(model).__name__}")
+        return fail(
+            N_("Expected {what} to be a keras.Model. Received: {type}").format(
+                what=what, type=type(model).__name__
+            )
+        )
     shape = input_output_verdict(model, n_in, n_out, what)
     if not shape.passed:
         return shape
@@ -74,10 +79,11 @@ def _output_verdict(model, n_in: int, n_out: int, activation: str, what: str, hi
     got = _xor._activation(last) if last is not None else "none"
     if last is not model.layers[-1] or got != activation:
         return fail(
-            f"Expected the output layer of {what} to be Dense({n_out}, {activation}). Received: "
-            f"{_xor.describe(model)}. Hint: {hint}"
+            N_(
+                "Expected the output layer of {what} to be Dense({n_out}, {activation}). Received: {model}. Hint: {hint}"
+            ).format(what=what, n_out=n_out, activation=activation, model=_xor.describe(model), hint=hint)
         )
-    return ok(f"{what}: {_xor.describe(model)}")
+    return ok(N_("{what}: {model}").format(what=what, model=_xor.describe(model)))
 
 
 def grade_regression(ctx: GradeContext) -> Verdict:
@@ -87,9 +93,11 @@ def grade_regression(ctx: GradeContext) -> Verdict:
         1,
         1,
         "linear",
-        "the regression model",
-        "a regression output must be able to take any real value: no activation on the last layer "
-        "(a sigmoid could never output y < 0 or y > 1).",
+        N_("the regression model"),
+        N_(
+            "a regression output must be able to take any real value: no activation on the last layer "
+            "(a sigmoid could never output y < 0 or y > 1)."
+        ),
     )
     if not arch.passed:
         return arch
@@ -100,10 +108,12 @@ def grade_regression(ctx: GradeContext) -> Verdict:
         compare.at_most(
             error,
             R.REG_MAX_MSE,
-            "the test MSE of the regression model (re-evaluated on 2,000 noise-free points)",
-            hint="train with loss='mse' for the full recipe; the noise of the training targets alone is 0.01.",
+            N_("the test MSE of the regression model (re-evaluated on 2,000 noise-free points)"),
+            hint=N_(
+                "train with loss='mse' for the full recipe; the noise of the training targets alone is 0.01."
+            ),
         ),
-        ok(f"test MSE {error:.4f} ≤ {R.REG_MAX_MSE:g}"),
+        ok(N_("test MSE {error:.4f} ≤ {limit:g}").format(error=error, limit=R.REG_MAX_MSE)),
     )
 
 
@@ -114,8 +124,8 @@ def grade_classifier(ctx: GradeContext) -> Verdict:
         2,
         R.CLS_CLASSES,
         "softmax",
-        "the classifier",
-        "one unit per class and a softmax, so that the outputs are probabilities that sum to 1.",
+        N_("the classifier"),
+        N_("one unit per class and a softmax, so that the outputs are probabilities that sum to 1."),
     )
     if not arch.passed:
         return arch
@@ -125,9 +135,9 @@ def grade_classifier(ctx: GradeContext) -> Verdict:
     ctx.accuracy = acc
     return compare.all_of(
         compare.at_least(
-            acc, R.CLS_MIN_ACCURACY, "the test accuracy of the classifier (re-evaluated on 3,000 points)"
+            acc, R.CLS_MIN_ACCURACY, N_("the test accuracy of the classifier (re-evaluated on 3,000 points)")
         ),
-        ok(f"test accuracy {acc:.2%}"),
+        ok(N_("test accuracy {accuracy:.2%}").format(accuracy=acc)),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from labkit import compare
+from labkit.i18n import N_, joined
 
 from autograder.labs import _xor
 from autograder.spec import Verdict, fail, ok
@@ -84,47 +85,57 @@ def losses_verdict(received: dict, case: dict, where: str = "") -> Verdict:
     specs = {
         "mse": (
             "mse(y_true, y_pred)",
-            "the mean of the squared differences over every entry.",
+            N_("the mean of the squared differences over every entry."),
             {
-                "the sum of squares, not the mean": np.sum((yt - yp) ** 2),
-                "the mean absolute error": np.mean(np.abs(yt - yp)),
-                "½·MSE (the ½ of some textbooks)": 0.5 * ref["mse"],
+                N_("the sum of squares, not the mean"): np.sum((yt - yp) ** 2),
+                N_("the mean absolute error"): np.mean(np.abs(yt - yp)),
+                N_("½·MSE (the ½ of some textbooks)"): 0.5 * ref["mse"],
             },
         ),
         "softmax": (
             "softmax(logits)",
-            "subtract each row's max before exp (it never overflows), then divide by the row's sum.",
-            {"the softmax over the batch axis (axis 0)": softmax(z.T).T},
+            N_("subtract each row's max before exp (it never overflows), then divide by the row's sum."),
+            {N_("the softmax over the batch axis (axis 0)"): softmax(z.T).T},
         ),
         "cross_entropy": (
-            "cross_entropy(one-hot labels, logits)",
-            "mean over the examples of −Σ y·log softmax(z); compute log softmax as z − max − log Σ e^(z − max) "
-            "so that a probability that rounds to 0 does not give log 0.",
+            N_("cross_entropy(one-hot labels, logits)"),
+            N_(
+                "mean over the examples of −Σ y·log softmax(z); compute log softmax as z − max − log Σ e^(z − max) "
+                "so that a probability that rounds to 0 does not give log 0."
+            ),
             {
-                "the sum over the examples, not the mean": len(z) * ref["cross_entropy"],
-                "Keras' clipped log(max(p, 1e-7)): exact log-softmax is needed for logits like ±1000": naive_ce,
+                N_("the sum over the examples, not the mean"): len(z) * ref["cross_entropy"],
+                N_(
+                    "Keras' clipped log(max(p, 1e-7)): exact log-softmax is needed for logits like ±1000"
+                ): naive_ce,
             },
         ),
         "grad": (
-            "∂(mean cross-entropy)/∂logits",
-            "softmax + cross-entropy: ∂L/∂z = (softmax(z) − y) / N.",
+            N_("∂(mean cross-entropy)/∂logits"),
+            N_("softmax + cross-entropy: ∂L/∂z = (softmax(z) − y) / N."),
             {
-                "softmax(z) − y without the 1/N of the mean": softmax(z) - y,
-                "y − softmax(z): the sign is flipped": (y - softmax(z)) / len(z),
+                N_("softmax(z) − y without the 1/N of the mean"): softmax(z) - y,
+                N_("y − softmax(z): the sign is flipped"): (y - softmax(z)) / len(z),
             },
         ),
     }
     verdicts = []
     for key, (what, hint, others) in specs.items():
         if key not in received:
-            return fail(f"Expected the answer to hold {list(specs)}. Received: keys {sorted(received)}")
+            return fail(
+                N_("Expected the answer to hold {keys}. Received: keys {received}").format(
+                    keys=list(specs), received=sorted(received)
+                )
+            )
         verdicts.append(
             compare.close(
-                received[key], ref[key], what + where, rtol=1e-6, atol=1e-10, hint=hint, others=others
+                received[key], ref[key], joined(what, where), rtol=1e-6, atol=1e-10, hint=hint, others=others
             )
         )
     verdict = compare.all_of(*verdicts)
-    return ok(f"MSE, softmax, cross-entropy and its gradient correct{where}") if verdict.passed else verdict
+    if not verdict.passed:
+        return verdict
+    return ok(N_("MSE, softmax, cross-entropy and its gradient correct{where}").format(where=where))
 
 
 def param_count_verdict(received: dict, layer_lists: list[list[int]], where: str = "") -> Verdict:
@@ -135,22 +146,24 @@ def param_count_verdict(received: dict, layer_lists: list[list[int]], where: str
         compare.close(
             received.get("weights"),
             np.array(weights, float),
-            f"the number of weights (no biases){where}",
+            joined(N_("the number of weights (no biases)"), where),
             rtol=0,
             atol=0.5,
-            hint="Σ n_in·n_out over consecutive layer sizes: [25, 16, 16, 9, 9] → 25·16 + 16·16 + 16·9 + 9·9 = 881.",
-            others={"the count with biases": np.array(full, float)},
+            hint=N_(
+                "Σ n_in·n_out over consecutive layer sizes: [25, 16, 16, 9, 9] → 25·16 + 16·16 + 16·9 + 9·9 = 881."
+            ),
+            others={N_("the count with biases"): np.array(full, float)},
         ),
         compare.close(
             received.get("with_biases"),
             np.array(full, float),
-            f"the number of weights + biases{where}",
+            joined(N_("the number of weights + biases"), where),
             rtol=0,
             atol=0.5,
-            hint="one bias per unit of every layer after the input: add Σ n_out.",
+            hint=N_("one bias per unit of every layer after the input: add Σ n_out."),
             others={
-                "the count without biases": np.array(weights, float),
-                "one bias per *input* unit (Σ n_in instead of Σ n_out)": np.array(weights, float)
+                N_("the count without biases"): np.array(weights, float),
+                N_("one bias per *input* unit (Σ n_in instead of Σ n_out)"): np.array(weights, float)
                 + np.array(bias_first, float),
             },
         ),
