@@ -50,7 +50,10 @@ def run(warm: WarmSandbox, tmp: Path, *cells: str) -> dict:
 
 
 def statuses(record: dict) -> list[str]:
-    return [c["status"] + (f": {c.get('ename')}: {c.get('evalue')}" if c["status"] == "error" else "") for c in record["cells"]]
+    return [
+        c["status"] + (f": {c.get('ename')}: {c.get('evalue')}" if c["status"] == "error" else "")
+        for c in record["cells"]
+    ]
 
 
 LEAVE_TRACES = [
