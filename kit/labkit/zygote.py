@@ -56,6 +56,7 @@ PRELOAD = (
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x08000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 1 << 18, 2, 4
+MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 47, 4
 
 
@@ -94,11 +95,44 @@ def _isolate(tmp_bytes: int) -> None:
             handle.write(text)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    # Binds that live under /tmp (a checkout or a Python in /tmp/…) would vanish under the new
+    # tmpfs: hold each by a descriptor, mount the tmpfs, then bind them back, read-only.
+    kept = []
+    for point in _mounts_under("/tmp"):
+        kept.append((point, os.open(point, os.O_PATH), os.path.isdir(point)))
     options = f"size={tmp_bytes},mode=1777".encode()
     for target in (b"/tmp", b"/dev/shm"):
         if os.path.isdir(target):
             _check(_libc.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options), "mount tmpfs")
+    for point, fd, is_dir in kept:
+        parent = os.path.dirname(point)
+        os.makedirs(parent, mode=0o755, exist_ok=True)
+        if is_dir:
+            os.makedirs(point, exist_ok=True)
+        elif not os.path.exists(point):
+            open(point, "w").close()
+        source = f"/proc/self/fd/{fd}".encode()
+        _check(_libc.mount(source, point.encode(), None, MS_BIND | MS_REC, None), f"bind {point}")
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+        _check(_libc.mount(None, point.encode(), None, flags, None), f"remount {point} read-only")
+        os.close(fd)
+    for directory in sorted({os.path.dirname(p) for p, _, _ in kept}, key=len):
+        while directory not in ("/", "/tmp"):
+            os.chmod(directory, 0o755)
+            directory = os.path.dirname(directory)
     _drop_capabilities()
+
+
+def _mounts_under(root: str) -> list[str]:
+    """Mount points strictly below ``root``, outermost first (``/proc/self/mountinfo``)."""
+    found = []
+    with open("/proc/self/mountinfo") as handle:
+        for line in handle:
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point.startswith(root + "/"):
+                found.append(point)
+    outermost = [p for p in found if not any(p != q and p.startswith(q + "/") for q in found)]
+    return sorted(set(outermost))
 
 
 def _outer_pid() -> int:
