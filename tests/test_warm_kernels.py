@@ -124,7 +124,12 @@ def test_a_kernel_has_no_capabilities_and_cannot_undo_its_mounts(warm, tmp_path)
 
 
 def test_a_memory_bomb_does_not_reach_the_next_notebook(warm, tmp_path):
-    bomb = run(warm, tmp_path, "import numpy as np\nblocks = []\nwhile True:\n    blocks.append(np.empty(1 << 28))  # address space: fast", "x = 1")
+    bomb = run(
+        warm,
+        tmp_path,
+        "import numpy as np\nblocks = []\nwhile True:\n    blocks.append(np.empty(1 << 28))  # address space: fast",
+        "x = 1",
+    )
     assert bomb["cells"][0]["status"] in ("error", "dead"), bomb["cells"]
     after = run(warm, tmp_path, "import numpy as np\nassert np.ones((256, 256)).sum() == 65536")
     assert statuses(after) == ["ok"]
