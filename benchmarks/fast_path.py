@@ -54,11 +54,10 @@ def work_seconds(labs: list[str], tmp: Path) -> dict[str, float]:
         folder = tmp / f"work-{lab_id}"
         folder.mkdir()
         shutil.copy(ROOT / "solutions" / lab_id / spec.notebook, folder / spec.notebook)
-        restored = graded_run(folder / spec.notebook, pipeline.Options(kernels="cold"), folder / "g")[
-            "restored"
-        ]
-        (folder / "w").mkdir()
-        out[lab_id] = sum(warm_run(restored, folder / "w"))
+        graded = graded_run(
+            folder / spec.notebook, pipeline.Options(kernels="cold", hidden_seed=11), folder / "g"
+        )
+        out[lab_id] = sum(warm_run(graded["restored"], folder / "w", spec, graded["seed"]))
     return out
 
 

@@ -47,14 +47,21 @@ from nbclient import NotebookClient  # noqa: E402
 
 from autograder.grading import pipeline  # noqa: E402
 from autograder.grading.warm import Warm  # noqa: E402
+from autograder.grading.workdir import stage  # noqa: E402
 from autograder.labs import all_labs, get_lab  # noqa: E402
 from autograder.results import LabResult  # noqa: E402
 
 PREWARM = "from labkit import quiet_tensorflow_start; quiet_tensorflow_start(); import matplotlib.pyplot"
 
 
-def warm_run(nb: nbformat.NotebookNode, workdir: Path) -> list[float]:
-    """Seconds per code cell in a kernel that imported TensorFlow/Keras before the clock starts."""
+def warm_run(nb: nbformat.NotebookNode, workdir: Path, spec=None, seed: int | None = None) -> list[float]:
+    """Seconds per code cell in a kernel that imported TensorFlow/Keras before the clock starts.
+
+    With ``spec`` and ``seed`` the work directory is laid out as grading lays it out (public checks,
+    the same hidden inputs), so the plain kernel does the same work: its test cells really check.
+    A cell that errors here (but not when graded) would make the baseline too cheap: reported."""
+    if spec is not None:
+        stage(spec, workdir, seed)
     nb = copy.deepcopy(nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(PREWARM))  # not timed: the "already warm" part
     client = NotebookClient(
@@ -69,6 +76,8 @@ def warm_run(nb: nbformat.NotebookNode, workdir: Path) -> list[float]:
             t0 = time.perf_counter()
             client.execute_cell(cell, index)
             seconds.append(time.perf_counter() - t0)
+            if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
+                print(f"  (plain kernel: cell {index} raised {cell.outputs[-1].get('ename')})")
     return seconds
 
 
@@ -95,6 +104,7 @@ def graded_run(path: Path, options: pipeline.Options, scratch: Path, warm=None) 
     parts["cells"] = [c.get("seconds", 0.0) for c in job.run_report.get("cells", [])]
     parts["score"] = (job.result.score, job.result.max_score)
     parts["restored"] = job.to_run  # exactly what the runner executed (hidden tests included)
+    parts["seed"] = options.hidden_seed  # its hidden inputs: the plain kernel gets the same
     return parts
 
 
@@ -135,7 +145,7 @@ def main() -> int:
             shutil.copy(ROOT / "solutions" / lab_id / spec.notebook, notebook)
             graded = graded_run(notebook, options, tmp / "grade", warm)
             (tmp / "warm").mkdir()
-            plain = warm_run(graded["restored"], tmp / "warm")
+            plain = warm_run(graded["restored"], tmp / "warm", spec, graded["seed"])
         cells = graded["cells"]
         if len(cells) != len(plain):
             print(f"{lab_id}: the runner ran {len(cells)} cells, the warm kernel {len(plain)}: skipped")

@@ -283,6 +283,17 @@ def test_cell_problems_and_notes_speak_the_labs_language():
     assert localize(text, "en") == text
 
 
+@pytest.mark.parametrize(("n", "english"), [(1, "1 process"), (3, "3 processes")])
+def test_a_plural_message_with_more_placeholders_than_n(n, english):
+    report = {"cells": [{"status": "ok", "index": 0, "id": "spawn", "stray_processes": n}]}
+    (cell, text), *_ = processes.cell_messages(report, Limits(cell_seconds=60))
+    assert cell == "spawn"
+    assert text == f"cell 1 (`spawn`) left {english} running: stopped by the grader"
+    assert "{" not in localize(text, "ko") and "`spawn`" in localize(text, "ko")
+    late = i18n.lazy_ngettext("{at}: {n} file", "{at}: {n} files", 2)  # filled in two steps
+    assert late == "{at}: 2 files" and late.format(at="cell 1") == "cell 1: 2 files"
+
+
 def test_the_notebooks_edition_decides_unless_the_instructor_does(monkeypatch):
     assert lab_language(None, "ko") == ("ko", None)
     assert lab_language("en", "ko") == ("en", None)

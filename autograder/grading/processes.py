@@ -163,8 +163,9 @@ def cell_messages(report: dict, limits: sb.Limits) -> list[tuple[str, str]]:
                 "{at} left {n} process running: stopped by the grader",
                 "{at} left {n} processes running: stopped by the grader",
                 n,
+                at=at,
             )
-            out.append((cell_id, text.format(at=at)))
+            out.append((cell_id, text))
     running = report.get("running")
     if running:
         out.append(

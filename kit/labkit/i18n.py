@@ -87,9 +87,10 @@ class Messages:
         """``N_("…")``: mark a message and keep it as English ``Text`` until it is shown."""
         return Text(message, domain=self.domain)
 
-    def lazy_ngettext(self, singular: str, plural: str, n: int) -> Text:
-        """The plural form of ``lazy``: ``{n}`` is filled in, and chooses the form, when shown."""
-        return Text(singular, {"n": n}, self.domain, plural=plural)
+    def lazy_ngettext(self, singular: str, plural: str, n: int, **args) -> Text:
+        """The plural form of ``lazy``: ``{n}`` chooses the form; ``args`` fill the other
+        placeholders now (or later, with ``.format``)."""
+        return Text(singular, {**args, "n": n}, self.domain, plural=plural)
 
     @contextmanager
     def using(self, language: str | None):
@@ -117,7 +118,7 @@ class Text(str):
     def __new__(cls, msgid: str, args: dict | None = None, domain: str = "labkit", plural: str | None = None):
         args = dict(args or {})
         source = plural if plural is not None and args.get("n") != 1 else msgid
-        self = super().__new__(cls, source.format_map(args) if args else source)
+        self = super().__new__(cls, source.format_map(_Unfilled(args)) if args else source)
         self.msgid, self.args, self.domain, self.plural = msgid, args, domain, plural
         return self
 
@@ -131,6 +132,22 @@ class Text(str):
 
     def __reduce__(self):
         return Text, self.__getnewargs__()
+
+
+class _Unfilled(dict):
+    """Arguments for a partly filled message: a placeholder not given yet stays as written
+    (``{at}``), so ``lazy_ngettext(…, n)`` may be ``.format(at=…)``-ed afterwards."""
+
+    def __missing__(self, key: str) -> _Placeholder:
+        return _Placeholder(key)
+
+
+class _Placeholder:
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.key + (":" + spec if spec else "") + "}"
 
 
 def joined(*parts: str) -> str:
@@ -164,7 +181,7 @@ def localize(value, language: str | None = None, messages: Messages | None = Non
         if not value.args:
             return template
         args = {k: localize(v, language) if isinstance(v, Text) else v for k, v in value.args.items()}
-        return template.format_map(args)
+        return template.format_map(_Unfilled(args))
     if isinstance(value, str) and value:
         return (messages or _)(value, language)
     return value
