@@ -1,6 +1,6 @@
 """Cold versus warm kernels (issue 14), in one process, on the same submissions, one after the other.
 
-    .venv/bin/python benchmarks/fast_path.py [--labs lab15_one_neuron ...] [--batch N] [--skip-work]
+    .venv/bin/python benchmarks/fast_path.py [--labs lab15_one_neuron ...] [--batch N ...]
 
 Three figures, each measured for ``--kernels cold`` (a new sandbox, runner and kernel per notebook,
 a fresh re-scoring process per submission: the slow path) and ``--kernels warm`` (one sandbox whose
@@ -10,8 +10,11 @@ zygote imported TensorFlow once and forks an isolated kernel per notebook, and a
    imported TensorFlow/Keras (no sandbox, no runner, no re-scoring): what has to happen;
 2. **one complete submission** — the 14 reference notebooks graded as one submission (``grade``);
    overhead per notebook = (submission wall − work) / notebooks;
-3. **batch** — ``--batch`` lab 18 submissions (half reference, half starter) through
-   ``batch.run_batch`` with 2 local workers: submissions per minute.
+3. **batch** — for each size in ``--batch`` (default 16 and 48), that many lab 18 submissions
+   (half reference, half starter) through ``batch.run_batch`` with 2 local workers: submissions
+   per minute, wall clock from the call to the last grade, so each worker's start-up (its
+   sandbox, zygote and re-scorer import TensorFlow once) is in it; the larger batch shows the
+   rate a course-sized batch approaches.
 
 Scores must be identical on both paths (checked and printed). The machine's load is printed before
 and after every figure: compare the two paths' ratios within one run, not across runs.
@@ -73,7 +76,7 @@ def submission(labs: list[str], kernels: str, tmp: Path) -> tuple[float, dict]:
 
 
 def batch(n: int, kernels: str, tmp: Path) -> tuple[float, str]:
-    subs = tmp / f"batch-{kernels}"
+    subs = tmp / f"batch-{kernels}-{n}"
     lab = "lab18_xor_sigmoid"
     for i in range(n):
         kind, folder = ("ref", "solutions") if i % 2 == 0 else ("starter", "labs")
@@ -82,9 +85,10 @@ def batch(n: int, kernels: str, tmp: Path) -> tuple[float, str]:
         shutil.copy(ROOT / folder / lab / f"{lab}.ipynb", target / f"{lab}.ipynb")
     settings = {"kernels": kernels, "hidden_seed": 11}
     started = time.monotonic()
-    run_batch(subs, tmp / f"out-{kernels}", settings=settings, workers=2, progress=False, out=io.StringIO())
+    out = tmp / f"out-{kernels}-{n}"
+    run_batch(subs, out, settings=settings, workers=2, progress=False, out=io.StringIO())
     wall = time.monotonic() - started
-    grades = (tmp / f"out-{kernels}" / "grades.csv").read_text()
+    grades = (out / "grades.csv").read_text()
     return wall, grades
 
 
@@ -93,7 +97,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--labs", nargs="*", default=None)
-    parser.add_argument("--batch", type=int, default=16, help="lab 18 submissions in the batch figure")
+    parser.add_argument(
+        "--batch", type=int, nargs="*", default=[16, 48], help="batch sizes (lab 18 submissions); none: skip"
+    )
     args = parser.parse_args()
     labs = [get_lab(lab).lab_id for lab in (args.labs or all_labs())]
     os.environ.setdefault("AUTOGRADER_MNIST", str(find_mnist(download=False)))
@@ -126,14 +132,14 @@ def main() -> int:
             f"{walls['cold'] / walls['warm']:.1f}×"
         )
         same = all(scores["cold"][lab][:2] == scores["warm"][lab][:2] for lab in labs)
-        rates, csvs = {}, {}
-        if args.batch:
+        for n in args.batch:
+            rates, csvs = {}, {}
             for kernels in KERNELS:
-                wall, csvs[kernels] = batch(args.batch, kernels, tmp)
-                rates[kernels] = args.batch / wall * 60
+                wall, csvs[kernels] = batch(n, kernels, tmp)
+                rates[kernels] = n / wall * 60
             print(
-                f"batch, {args.batch} lab 18 submissions, 2 workers, subs/min | {rates['cold']:.1f} | "
-                f"{rates['warm']:.1f} | {rates['warm'] / rates['cold']:.1f}× faster"
+                f"batch, {n} lab 18 submissions, 2 workers, subs/min | {rates['cold']:.1f} | "
+                f"{rates['warm']:.1f} | {rates['warm'] / rates['cold']:.1f}× faster; load {load()}"
             )
             same = same and _scores(csvs["cold"]) == _scores(csvs["warm"])
         print(f"\nscores identical on both paths: {same}")
