@@ -7,6 +7,8 @@ Fixtures (``keras``, ``mnist_path``) are in the project's root conftest.py.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -85,3 +87,23 @@ def unanswered(lab_id: str, language: str | None = None) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="unanswered-") as empty:
         result = score_lab(get_lab(lab_id), Path(empty), seed=0, language=language)
     return {t.name: t.output for t in result.tests}
+
+
+def nbgrader(argv: list[str], course: Path, db: str) -> None:
+    """Run the real nbgrader CLI (``argv``, e.g. ``["autograde", lab, "--force"]``) on ``course``
+    with gradebook ``db``; fails the test with nbgrader's output when it does not succeed."""
+    venv_bin = Path(sys.executable).parent  # nbgrader shells out to `alembic`
+    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url={db}", "--log-level=ERROR"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *argv, *common],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"nbgrader {' '.join(argv)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+        )

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_helpers import nbgrader
 
 from autograder import cli
 from autograder.course import instructor_path, student_path
 from autograder.labs import get_lab
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 LAB = "lab15_one_neuron"
 EDITIONS = ("en", "ko")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -120,8 +120,6 @@ def _nbgrader(tmp: Path, language: str, students: dict[str, Path]) -> dict:
     shutil.copy(instructor_path(LAB, language), course / "solutions" / LAB / f"{LAB}.ipynb")
     shutil.copy(ROOT / "solutions" / LAB / "public_checks.json", course / "solutions" / LAB)
     db = f"sqlite:///{course / 'gradebook.db'}"
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url={db}", "--log-level=ERROR"]
     steps = (
         ["generate_assignment", LAB, "--force"],
         ["autograde", LAB, "--create", "--force"],
@@ -132,15 +130,7 @@ def _nbgrader(tmp: Path, language: str, students: dict[str, Path]) -> dict:
             for student, notebook in students.items():
                 (course / "submitted" / student / LAB).mkdir(parents=True)
                 shutil.copy(notebook, course / "submitted" / student / LAB / f"{LAB}.ipynb")
-        proc = subprocess.run(
-            [sys.executable, "-m", "nbgrader", *argv, *common],
-            cwd=course,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        nbgrader(argv, course, db)
     out = {"release": (course / "labs" / LAB / f"{LAB}.ipynb").read_bytes()}
     with Gradebook(db) as gb:
         for student in students:

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from lab_helpers import nbgrader
 
 from autograder import cli
 from autograder.integrations.gradescope import bundle_members, pick_notebook
@@ -476,22 +477,11 @@ def _nbgrader_score(tmp: Path, notebook: Path) -> tuple[float, float]:
     shutil.copy(ROOT / "solutions" / LAB / f"{LAB}.ipynb", course / "solutions" / LAB)
     shutil.copy(ROOT / "solutions" / LAB / "public_checks.json", course / "solutions" / LAB)
     db = f"sqlite:///{course / 'gradebook.db'}"
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # nbgrader shells out to `alembic`
-    common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url={db}", "--log-level=ERROR"]
     for argv in (["generate_assignment", LAB, "--force"], ["autograde", LAB, "--create", "--force"]):
         if argv[0] == "autograde":
             (course / "submitted" / "alice" / LAB).mkdir(parents=True)
             shutil.copy(notebook, course / "submitted" / "alice" / LAB / f"{LAB}.ipynb")
-        proc = subprocess.run(
-            [sys.executable, "-m", "nbgrader", *argv, *common],
-            cwd=course,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        nbgrader(argv, course, db)
     with Gradebook(db) as gb:
         sub = gb.find_submission(LAB, "alice")
         return float(sub.code_score), float(sub.max_code_score)
