@@ -12,17 +12,18 @@ runner drives it (``shutdown_kernel="immediate"``). Per kernel it times
 * ``cell``    one trivial cell;
 * ``stop``    the kill and cleanup.
 
-twice: with jupyter_client's own kernel client (ZeroMQ retries an unbound socket every 100 ms)
-and with ``labkit.kernels.QuickConnectClient`` (every 10 ms), the one the runner uses. Both rows
-stop through ``ForkProvisioner.kill``, which waits the few milliseconds the kernel takes to die
-(jupyter_client alone would poll it every 100 ms). The medians are printed with the machine's
-load; compare the two rows of one run.
+twice: as jupyter_client would do it alone (its kernel client, whose ZeroMQ sockets retry an
+unbound port every 100 ms; a kill that returns at once, so the manager polls the kernel's death
+every 100 ms) and as the runner does it (``labkit.kernels.QuickConnectClient``, retrying every
+10 ms; ``ForkProvisioner.kill`` waiting the few milliseconds the kernel takes to die). The medians
+are printed with the machine's load; compare the two rows of one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import sys
 import time
@@ -34,19 +35,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import nbformat  # noqa: E402
 from jupyter_client.asynchronous.client import AsyncKernelClient  # noqa: E402
-from labkit.kernels import QuickConnectClient, Zygote, use_zygote  # noqa: E402
+from labkit.kernels import ForkProvisioner, QuickConnectClient, Zygote, use_zygote  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-CLIENTS = {"jupyter_client's client": AsyncKernelClient, "QuickConnectClient": QuickConnectClient}
+
+class KillOnly(ForkProvisioner):
+    """``ForkProvisioner`` with jupyter_client's plain kill: signal, return, let the manager poll."""
+
+    async def kill(self, restart: bool = False) -> None:
+        await self.send_signal(signal.SIGKILL)
 
 
-def one_kernel(zygote: Zygote, client_class) -> dict[str, float]:
+PATHS = {
+    "jupyter_client alone": (AsyncKernelClient, KillOnly),
+    "the runner's (quick connect, waited kill)": (QuickConnectClient, ForkProvisioner),
+}
+
+
+def one_kernel(zygote: Zygote, client_class, provisioner_class=ForkProvisioner) -> dict[str, float]:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     client = NotebookClient(nb, kernel_name="python3", shutdown_kernel="immediate")
     t0 = time.perf_counter()
     client.km = client.create_kernel_manager()
     use_zygote(client.km, zygote)
     client.km.client_factory = client_class
+    client.km.provisioner.__class__ = provisioner_class
     client.start_new_kernel()
     t1 = time.perf_counter()
     client.start_new_kernel_client()
@@ -68,11 +81,11 @@ def main() -> int:
     zygote = Zygote()
     try:
         one_kernel(zygote, QuickConnectClient)  # the first fork pays for page faults: not counted
-        print("client | spawn s | ready s | cell s | stop s | total s (medians)")
+        print("path | spawn s | ready s | cell s | stop s | total s (medians)")
         print("--- | --- | --- | --- | --- | ---")
         totals = {}
-        for name, client_class in CLIENTS.items():
-            runs = [one_kernel(zygote, client_class) for _ in range(args.kernels)]
+        for name, classes in PATHS.items():
+            runs = [one_kernel(zygote, *classes) for _ in range(args.kernels)]
             median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             totals[name] = statistics.median(sum(run.values()) for run in runs)
             print(
