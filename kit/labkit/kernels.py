@@ -155,8 +155,8 @@ class QuickConnectClient(AsyncKernelClient):
 
     Its channels connect right after the fork, before the kernel listens; ZeroMQ then retries
     every ``RECONNECT_IVL`` (100 ms by default), and a missed IOPub ``status`` makes
-    ``wait_for_ready`` start over. A forked kernel binds within ~0.2 s, so retrying every
-    10 ms saves ~0.1 s of every notebook's start (benchmarks/profile_overhead.py, ``start``).
+    ``wait_for_ready`` start over. A forked kernel binds within ~0.2 s; retrying every 10 ms
+    answers a few hundredths of a second sooner (benchmarks/kernel_start.py).
     """
 
     @default("context")
